@@ -1,0 +1,114 @@
+"""One registry of named bijector constructors (conditional variants included).
+
+Each entry builds, in float64, a bijector with RANDOM weights (far from the
+identity, so that the tests below can fail), the variables it depends on, and
+the domain of its data side. It feeds the parametrized tests in
+test_bijectors.py.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from tfp_physflow import bijectors as bij
+from tfp_physflow import steps
+
+DIM, COND, BATCH = 5, 3, 16
+DTYPE = "float64"
+
+
+@dataclass
+class Case:
+    name: str
+    build: Callable  # () -> (bijector, variables)
+    invertible: bool = True  # has a closed-form inverse
+    positive: bool = False  # data side is (0, inf)
+    affine: bool = False  # affine in x: exact to |x| ~ 1e3
+
+
+def randomize(variables, seed=0):
+    """Moves every variable away from its (identity) initial value."""
+    rng = np.random.default_rng(seed)
+    for v in variables:
+        shape = tuple(v.shape)
+        if "lower_upper" in v.path:
+            value = np.eye(shape[0]) + 0.3 * rng.standard_normal(shape)
+        elif len(shape) == 2:
+            value = rng.standard_normal(shape) / np.sqrt(shape[0])
+        else:
+            value = 0.3 * rng.standard_normal(shape)
+        v.assign(value.astype(DTYPE))
+
+
+def condition_tensor(seed=7):
+    return tf.constant(np.random.default_rng(seed).standard_normal((BATCH, COND)), DTYPE)
+
+
+def _from_step(make_step, conditional=False):
+    def build():
+        step = make_step()
+        cond = condition_tensor() if conditional else None
+        step.bijector(cond).forward_and_log_det(tf.zeros([BATCH, DIM], DTYPE))  # builds networks
+        randomize(step.variables)
+        return step.bijector(cond), step.trainable_variables
+    return build
+
+
+def _planar(amortised):
+    def build():
+        rng = np.random.default_rng(3)
+        batch = (BATCH,) if amortised else ()
+        u = tf.Variable(rng.standard_normal(batch + (DIM,)), name="u")
+        w = tf.Variable(rng.standard_normal(batch + (DIM,)), name="w")
+        # w.u strongly negative: the u_hat correction is active.
+        u.assign(-3.0 * w / tf.norm(w, axis=-1, keepdims=True) + 0.1 * u)
+        b = tf.Variable(rng.standard_normal(batch), name="b")
+        return bij.Planar(u, w, b), [u, w, b]
+    return build
+
+
+def _diagonal():
+    rng = np.random.default_rng(4)
+    shift, log_scale = tf.Variable(rng.standard_normal(DIM)), tf.Variable(0.5 * rng.standard_normal(DIM))
+    return bij.DiagonalAffine(shift, log_scale), [shift, log_scale]
+
+
+def _fixed(bijector):
+    return lambda: (bijector(), [])
+
+
+def _kw(**kw):
+    return dict(dtype=DTYPE, hidden_units=(16, 16), **kw)
+
+
+CASES = [
+    Case("diagonal_affine", _diagonal, affine=True),
+    Case("diagonal_step", _from_step(lambda: steps.DiagonalStep(DIM, dtype=DTYPE)), affine=True),
+    Case("lu_linear", _from_step(lambda: steps.LinearStep(DIM, seed=1, dtype=DTYPE)), affine=True),
+    Case("reverse", _fixed(bij.Reverse), affine=True),
+    Case("permutation", _fixed(lambda: bij.Permutation.random(DIM, seed=2)), affine=True),
+    Case("affine_coupling", _from_step(lambda: steps.CouplingStep(DIM, "affine", **_kw())), affine=True),
+    Case("affine_coupling_resnet",
+         _from_step(lambda: steps.CouplingStep(DIM, "affine", network="resnet", **_kw()))),
+    Case("affine_coupling_conditional",
+         _from_step(lambda: steps.CouplingStep(DIM, "affine", condition_dim=COND, **_kw()), True)),
+    Case("spline_coupling", _from_step(lambda: steps.CouplingStep(DIM, "spline", num_bins=6, bound=3.0,
+                                                                  **_kw()))),
+    Case("spline_coupling_conditional",
+         _from_step(lambda: steps.CouplingStep(DIM, "spline", condition_dim=COND, **_kw()), True)),
+    Case("maf_affine", _from_step(lambda: steps.AutoregressiveStep(DIM, "affine", **_kw())), affine=True),
+    Case("maf_affine_conditional",
+         _from_step(lambda: steps.AutoregressiveStep(DIM, "affine", condition_dim=COND, **_kw()), True)),
+    Case("maf_spline", _from_step(lambda: steps.AutoregressiveStep(DIM, "spline", num_bins=5, bound=3.0,
+                                                                   **_kw()))),
+    Case("maf_spline_conditional",
+         _from_step(lambda: steps.AutoregressiveStep(DIM, "spline", condition_dim=COND, **_kw()), True)),
+    Case("softplus", _fixed(bij.Softplus), positive=True),
+    Case("exp", _fixed(bij.Exp), positive=True),
+    Case("planar", _planar(amortised=False), invertible=False),
+    Case("planar_amortised", _planar(amortised=True), invertible=False),
+]
+
+BY_NAME = {case.name: case for case in CASES}

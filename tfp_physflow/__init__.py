@@ -1,0 +1,22 @@
+"""tfp_physflow: physics-aware normalizing flows on TensorFlow Probability."""
+
+import keras as _keras
+
+if _keras.backend.backend() != "tensorflow":
+    raise ImportError("tfp_physflow needs the TensorFlow Keras backend; "
+                      f"KERAS_BACKEND is {_keras.backend.backend()!r}: unset it or set it to 'tensorflow'")
+
+from .bijectors import (  # noqa: E402
+    AffineCoupling, DiagonalAffine, Exp, FlowBijector, LULinear, MaskedAutoregressive, Permutation,
+    Planar, Reverse, Softplus, SplineCoupling)
+from . import data  # noqa: E402
+from .flows import KINDS, Flow, make_flow  # noqa: E402
+from .nn import MLP, MaskedMLP, ResidualMLP  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AffineCoupling", "DiagonalAffine", "Exp", "Flow", "FlowBijector", "KINDS", "LULinear", "MLP",
+    "MaskedAutoregressive", "MaskedMLP", "Permutation", "Planar", "ResidualMLP", "Reverse", "Softplus",
+    "SplineCoupling", "data", "make_flow",
+]
