@@ -86,18 +86,24 @@ class ResidualMLP(keras.layers.Layer):
                 "zero_init_output": self.zero_init_output}
 
 
-def made_masks(event_dim, hidden_units, params_per_dim):
+def made_masks(event_dim, hidden_units, params_per_dim, conditional=False):
     """MADE masks (Germain et al. 2015) for the natural order 1..d.
 
     Hidden unit k gets degree m_k in 1..d-1 (cyclic); a connection from degree
     a to a hidden unit of degree b is kept when b >= a; to an output of degree
     i when i > b. Output unit i*P + p (dimension i, parameter p) has degree i+1,
     so outputs for dimension i depend on inputs < i only.
+    With ``conditional=True`` hidden degrees run over 0..d-1: degree-0 units
+    see no input dimension, only the condition, which is how the first
+    dimension's parameters come to depend on the condition.
     Returns a list of 0/1 float arrays (fan_in, fan_out), one per layer.
     """
     degrees = [np.arange(1, event_dim + 1)]
     for units in hidden_units:
-        degrees.append(np.arange(units) % max(1, event_dim - 1) + 1)
+        if conditional:
+            degrees.append(np.arange(units) % event_dim)
+        else:
+            degrees.append(np.arange(units) % max(1, event_dim - 1) + 1)
     masks = [(d_out[None, :] >= d_in[:, None]).astype("float32")
              for d_in, d_out in zip(degrees[:-1], degrees[1:])]
     out_degrees = np.repeat(np.arange(1, event_dim + 1), params_per_dim)
@@ -154,7 +160,8 @@ class MaskedMLP(keras.layers.Layer):
         self.condition_dim = None if condition_dim is None else int(condition_dim)
         self.activation = activation
         self.zero_init_output = bool(zero_init_output)
-        masks = made_masks(self.event_dim, self.hidden_units, self.params_per_dim)
+        masks = made_masks(self.event_dim, self.hidden_units, self.params_per_dim,
+                           conditional=self.condition_dim is not None)
         self.hidden = [MaskedDense(m, activation=activation, dtype=self.dtype_policy) for m in masks[:-1]]
         self.out = MaskedDense(masks[-1], dtype=self.dtype_policy,
                                kernel_initializer=_output_initializer(zero_init_output))
