@@ -132,7 +132,9 @@ class Flow(keras.Model):
             return tf.random.normal(shape, dtype=self.compute_dtype)
         if isinstance(seed, int):
             seed = [seed, 0]
-        return tf.random.stateless_normal(shape, seed=seed, dtype=self.compute_dtype)
+        # Philox named explicitly: the auto-selected algorithm differs under
+        # XLA, and a seed must give the same samples in every mode.
+        return tf.random.stateless_normal(shape, seed=seed, dtype=self.compute_dtype, alg="philox")
 
     def _condition(self, condition):
         if self.condition_dim is None:
