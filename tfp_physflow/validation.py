@@ -22,11 +22,12 @@ def as_real_tensor(value, name, dtype, last_dim):
     if shape.rank is not None and (shape.rank == 0 or shape[-1] not in (None, last_dim)):
         raise ValueError(f"{name} must have shape (..., {last_dim}), got {tuple(shape)}")
     if hasattr(value, "numpy"):  # concrete (eager) values only
-        _check_finite(value.numpy(), name)
+        check_finite_array(value.numpy(), name)
     return value
 
 
-def _check_finite(array, name):
+def check_finite_array(array, name):
+    """Raises ValueError naming ``name`` when ``array`` holds NaN or inf."""
     bad = ~np.isfinite(array)
     if bad.any():
         raise ValueError(f"{name} contains NaN or inf ({int(bad.sum())} of {bad.size} values)")

@@ -1,0 +1,27 @@
+"""fit_flow: maximum-likelihood training of a Flow through the one loop."""
+
+from .loop import fit
+from .losses import NegativeLogLikelihood
+
+
+def fit_flow(flow, x, condition=None, **kwargs):
+    """Fits ``flow`` to samples ``x`` (N, d) [given ``condition`` (N, c)] by maximum likelihood.
+
+    Minimises the mean negative log-likelihood with ``train.loop.fit``; every
+    keyword argument of ``fit`` applies (validation, early stopping,
+    schedule, strategy, checkpoints, ...). ``validation_data`` for a
+    conditional flow is a tuple (x_val, condition_val).
+
+    Example:
+      >>> flow = make_flow("nsf", 2)
+      >>> history = fit_flow(flow, x, epochs=50, validation_split=0.1, patience=5)
+    """
+    if (condition is None) != (flow.condition_dim is None):
+        raise ValueError("a conditional flow needs condition=, an unconditional one takes none "
+                         f"(condition_dim={flow.condition_dim})")
+    data = (x,) if condition is None else (x, condition)
+    for name, array, dim in (("x", x, flow.event_dim), ("condition", condition, flow.condition_dim)):
+        shape = getattr(array, "shape", None)
+        if array is not None and (shape is None or len(shape) != 2 or shape[1] != dim):
+            raise ValueError(f"{name} must have shape (N, {dim}), got {shape}")
+    return fit(flow, NegativeLogLikelihood(), data, **kwargs)
