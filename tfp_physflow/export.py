@@ -1,0 +1,149 @@
+"""SavedModel export with serving signatures, written atomically.
+
+The exported model needs TensorFlow only: ``tf.saved_model.load`` in a
+process that never imports tfp_physflow (or TFP) can call it, and so can
+``saved_model_cli`` and TF Serving.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+import keras
+import tensorflow as tf
+
+
+def _check_rows(value, dim, name, signature):
+    """Asserts ``value`` is (batch, dim) and finite, with messages that name the problem."""
+    message = f"{signature}: {name} must have shape (batch, {dim})"
+    checks = [tf.debugging.assert_rank(value, 2, message=message),
+              tf.debugging.assert_equal(tf.shape(value)[-1], dim, message=message)]
+    with tf.control_dependencies(checks):
+        return tf.debugging.check_numerics(value, f"{signature}: {name} contains NaN or inf")
+
+
+def _check_count(n, signature):
+    with tf.control_dependencies([tf.debugging.assert_non_negative(n, message=f"{signature}: n must be >= 0")]):
+        return tf.identity(n)
+
+
+class FlowModule(tf.Module):
+    """The exported object: a snapshot of the flow's weights and its serving functions.
+
+    Signatures (all inputs float32/float64 as the flow, ``n`` int32):
+      log_prob(x [, condition]) -> {"log_prob": (batch,)}
+      sample(n [, condition])   -> {"samples": ..., "log_prob": ...}
+        unconditional: samples (n, d); conditional: condition (batch, c) ->
+        samples (batch, n, d), row i drawn given condition[i].
+    ``description`` is a JSON string: kind, shapes, configuration.
+
+    Keras 3 gives the tf.Variables of nested layers ambiguous names ("mlp/kernel"
+    for every Dense of an MLP). ``tf.saved_model.load`` does not mind, but the
+    session-based loader of ``saved_model_cli run`` and TF Serving does ("Could
+    not find variable", keras-team/keras#20095). So the serving functions are
+    traced against uniquely named copies of the weights, substituted for the
+    Keras variables with ``keras.StatelessScope``; the Keras model itself is
+    not part of the SavedModel.
+    """
+
+    def __init__(self, flow):
+        super().__init__(name="physflow")
+        self.weights = [tf.Variable(v.value, trainable=False, name=v.path.replace("/", ".") or f"w{i}")
+                        for i, v in enumerate(flow.variables)]
+        d, c, dtype = flow.event_dim, flow.condition_dim, tf.as_dtype(flow.compute_dtype)
+        config = flow.get_config() if getattr(flow, "_factory_config", None) else {}
+        self.description = tf.Variable(json.dumps({
+            "format": "tfp_physflow.flow/1", "event_dim": d, "condition_dim": c, "dtype": dtype.name,
+            "config": config}, default=str), trainable=False, name="description")
+        self.log_prob, self.sample = _serving_functions(flow, list(zip(flow.variables, self.weights)))
+
+
+def _serving_functions(flow, state_mapping):
+    """The ``log_prob`` and ``sample`` tf.functions, reading the exported weights."""
+    d, c, dtype = flow.event_dim, flow.condition_dim, tf.as_dtype(flow.compute_dtype)
+    x_spec = tf.TensorSpec([None, None], dtype, name="x")
+    n_spec = tf.TensorSpec([], tf.int32, name="n")
+    c_spec = tf.TensorSpec([None, None], dtype, name="condition")
+
+    def frozen():
+        return keras.StatelessScope(state_mapping=state_mapping)
+
+    if c is None:
+        @tf.function(input_signature=[x_spec])
+        def log_prob(x):
+            with frozen():
+                return {"log_prob": flow.log_prob(_check_rows(x, d, "x", "log_prob"))}
+
+        @tf.function(input_signature=[n_spec])
+        def sample(n):
+            with frozen():
+                samples, lp = flow.sample_and_log_prob(_check_count(n, "sample"))
+            return {"samples": samples, "log_prob": lp}
+        return log_prob, sample
+
+    @tf.function(input_signature=[x_spec, c_spec])
+    def log_prob_conditional(x, condition):
+        x = _check_rows(x, d, "x", "log_prob")
+        condition = _check_rows(condition, c, "condition", "log_prob")
+        same = tf.debugging.assert_equal(tf.shape(x)[0], tf.shape(condition)[0],
+                                         message="log_prob: x and condition must have the same batch size")
+        with tf.control_dependencies([same]), frozen():
+            return {"log_prob": flow.log_prob(x, condition)}
+
+    @tf.function(input_signature=[n_spec, c_spec])
+    def sample_conditional(n, condition):
+        condition = _check_rows(condition, c, "condition", "sample")
+        with frozen():
+            samples, lp = flow.sample_and_log_prob(_check_count(n, "sample"), condition)
+        return {"samples": tf.transpose(samples, [1, 0, 2]), "log_prob": tf.transpose(lp)}
+    return log_prob_conditional, sample_conditional
+
+
+def export_flow(flow, path):
+    """Writes ``flow`` as a SavedModel at ``path`` with ``log_prob`` and ``sample`` signatures.
+
+    The write is atomic: the model is saved to a temporary folder beside
+    ``path`` and swapped in only when complete, so a failed export leaves the
+    previous model at ``path`` intact and loadable.
+
+    Example:
+      >>> export_flow(flow, "models/moons")
+      >>> m = tf.saved_model.load("models/moons")      # no tfp_physflow needed
+      >>> m.signatures["log_prob"](x=tf.zeros([4, 2]))["log_prob"]
+    """
+    module = FlowModule(flow)
+    return save_module(module, path, signatures={"log_prob": module.log_prob, "sample": module.sample})
+
+
+def save_module(module, path, signatures):
+    """``tf.saved_model.save`` into a temporary folder, then an atomic swap into ``path``."""
+    path = os.path.abspath(os.fspath(path))
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{path} exists and is not a folder: refusing to replace it with a SavedModel")
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
+    try:
+        tf.saved_model.save(module, tmp, signatures=signatures)
+        _swap_in(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def _swap_in(new, path):
+    """Replaces folder ``path`` by ``new``; on failure, the old folder is put back."""
+    old = None
+    if os.path.exists(path):
+        old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.old-", dir=os.path.dirname(path))
+        os.rmdir(old)
+        os.rename(path, old)
+    try:
+        os.rename(new, path)
+    except OSError:
+        if old is not None:
+            os.rename(old, path)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
