@@ -10,13 +10,16 @@ from .bijectors import (  # noqa: E402
     AffineCoupling, DiagonalAffine, Exp, FlowBijector, LULinear, MaskedAutoregressive, Permutation,
     Planar, Reverse, Softplus, SplineCoupling)
 from . import data  # noqa: E402
+from .export import export_flow  # noqa: E402
 from .flows import KINDS, Flow, make_flow  # noqa: E402
 from .nn import MLP, MaskedMLP, ResidualMLP  # noqa: E402
+from .plots import plot_history  # noqa: E402
+from .train import History, fit, fit_flow  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AffineCoupling", "DiagonalAffine", "Exp", "Flow", "FlowBijector", "KINDS", "LULinear", "MLP",
+    "AffineCoupling", "DiagonalAffine", "Exp", "Flow", "FlowBijector", "History", "KINDS", "LULinear", "MLP",
     "MaskedAutoregressive", "MaskedMLP", "Permutation", "Planar", "ResidualMLP", "Reverse", "Softplus",
-    "SplineCoupling", "data", "make_flow",
+    "SplineCoupling", "data", "export_flow", "fit", "fit_flow", "make_flow", "plot_history",
 ]

@@ -243,13 +243,24 @@ class _Steps:
         def apply(grads):
             optimizer.apply_gradients(zip(grads, variables))
 
+        def guarded_update(distribution, grads, bad):
+            # In cross-replica context (a merge_call, as Keras's loss-scale
+            # optimizer does): a cond whose branch calls the optimizer's own
+            # merge_call is not allowed in replica context.
+            total_bad = distribution.reduce(tf.distribute.ReduceOp.SUM, bad, axis=None)
+            tf.cond(tf.equal(total_bad, 0),
+                    lambda: distribution.extended.call_for_each_replica(apply, args=(grads,)), lambda: None)
+            return total_bad
+
+        def replica_step(batch):
+            value, grads, bad = compute(batch)
+            total_bad = tf.distribute.get_replica_context().merge_call(guarded_update, args=(grads, bad))
+            return value, total_bad
+
         @tf.function
         def train_step(batch):
-            value, grads, bad = strategy.run(compute, args=(batch,))
-            all_finite = tf.equal(strategy.reduce(tf.distribute.ReduceOp.SUM, bad, axis=None), 0)
-            # The cond sits in cross-replica context: the optimizer's merge_call
-            # is not allowed inside a cond in replica context.
-            tf.cond(all_finite, lambda: strategy.run(apply, args=(grads,)), lambda: None)
+            value, total_bad = strategy.run(replica_step, args=(batch,))
+            all_finite = tf.equal(strategy.experimental_local_results(total_bad)[0], 0)
             return strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None), all_finite
 
         def evaluate(batch):
