@@ -1,0 +1,30 @@
+"""Examples and benchmarks run end to end (slow: run with `pytest -m slow`)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def run(args, cwd):
+    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_cinn_basics_beats_the_linear_gaussian(tmp_path):
+    out = run([str(ROOT / "examples" / "cinn_basics.py"), "--quick", "--out", str(tmp_path)], tmp_path)
+    row = next(line for line in out.splitlines() if line.startswith("held-out NLL"))
+    cinn, gauss = map(float, row.split()[-2:])
+    assert cinn < gauss - 1.0, row
+    assert (tmp_path / "posterior.png").exists() and (tmp_path / "saved_model" / "saved_model.pb").exists()
+
+
+@pytest.mark.slow
+def test_train_step_benchmark_runs_and_prints_ratios(tmp_path):
+    out = run([str(ROOT / "bench" / "train_step.py"), "--quick"], tmp_path)
+    assert out.count("ratio ours/TFP") == 3
