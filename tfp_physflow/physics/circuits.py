@@ -1,0 +1,270 @@
+"""Equivalent circuits: circuit strings -> differentiable, batched impedance.
+
+Syntax (as in impedance-spectroscopy tools): elements joined by ``-`` are in
+series, ``p(a,b,...)`` puts branches in parallel, nesting to any depth. An
+element name is a type followed by an optional suffix of letters, digits or
+``_`` (``R0``, ``Rs``, ``CPE_1``); the longest matching type wins (``Ws1`` is a
+finite-length short Warburg, ``Wx`` a semi-infinite one).
+
+Element types, parameters (in this order) and impedance, with omega = 2 pi f:
+  R    R [Ohm]                        Z = R
+  C    C [F]                          Z = 1 / (j omega C)
+  L    L [H]                          Z = j omega L
+  CPE  Q [Ohm^-1 s^alpha], alpha [-]  Z = 1 / (Q (j omega)^alpha)
+  W    sigma [Ohm s^-1/2]             Z = sigma (1 - j) / sqrt(omega)    (semi-infinite)
+  Wo   Z0 [Ohm], tau [s]              Z = Z0 coth(u) / u,  u = sqrt(j omega tau)  (finite, open)
+  Ws   Z0 [Ohm], tau [s]              Z = Z0 tanh(u) / u                          (finite, short)
+A circuit's parameters are its elements' parameters in order of appearance;
+one-parameter elements name theirs after the element (``Rs``), others as
+``name.param`` (``CPE_1.Q``, ``CPE_1.alpha``).
+"""
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from ..validation import check_finite_array
+
+ELEMENTS = {  # type -> ((parameter, unit), ...)
+    "R": (("R", "Ohm"),),
+    "C": (("C", "F"),),
+    "L": (("L", "H"),),
+    "CPE": (("Q", "Ohm^-1 s^alpha"), ("alpha", "1")),
+    "W": (("sigma", "Ohm s^-1/2"),),
+    "Wo": (("Z0", "Ohm"), ("tau", "s")),
+    "Ws": (("Z0", "Ohm"), ("tau", "s")),
+}
+_TYPES_LONGEST_FIRST = sorted(ELEMENTS, key=len, reverse=True)
+DEFAULT_CIRCUIT = "Rs-p(Re,Ce)"
+
+
+@dataclass(frozen=True)
+class Element:
+    name: str
+    kind: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Series:
+    parts: tuple
+
+
+@dataclass(frozen=True)
+class Parallel:
+    branches: tuple
+
+
+class _Parser:
+    """Recursive descent over the circuit string; errors name position and problem."""
+
+    _TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z][A-Za-z0-9_]*)|(?P<sym>[-(),])|(?P<bad>\S))")
+
+    def __init__(self, text):
+        self.text = text
+        self.tokens = []
+        for m in self._TOKEN.finditer(text):
+            kind = m.lastgroup
+            if kind is None:
+                continue
+            if kind == "bad":
+                self.fail(m.start("bad"), f"unexpected character {m.group('bad')!r}")
+            self.tokens.append((kind, m.group(kind), m.start(kind)))
+        self.i = 0
+
+    def fail(self, position, problem):
+        raise ValueError(f"circuit {self.text!r}, position {position}: {problem}")
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else (None, None, len(self.text))
+
+    def take(self):
+        token = self.peek()
+        self.i += 1
+        return token
+
+    def parse(self):
+        if not self.tokens:
+            self.fail(0, "empty circuit")
+        tree = self.series()
+        kind, value, pos = self.peek()
+        if kind is not None:
+            self.fail(pos, "unexpected ')' (unbalanced parenthesis)" if value == ")" else f"unexpected {value!r}")
+        return tree
+
+    def series(self):
+        parts = [self.term()]
+        while self.peek()[1] == "-":
+            self.take()
+            parts.append(self.term())
+        return parts[0] if len(parts) == 1 else Series(tuple(parts))
+
+    def term(self):
+        kind, value, pos = self.take()
+        if kind is None:
+            self.fail(pos, "missing element at the end")
+        if kind == "sym":
+            self.fail(pos, "empty parallel branch" if value in ",)" else f"expected an element, got {value!r}")
+        if value == "p" and self.peek()[1] == "(":
+            return self.parallel(pos)
+        if self.peek()[1] == "(":
+            self.fail(self.peek()[2], f"{value!r} is not 'p': only p(...) takes parentheses")
+        return Element(value, self.element_type(value, pos), pos)
+
+    def parallel(self, pos):
+        self.take()  # "("
+        if self.peek()[1] == ")":
+            self.fail(pos, "empty parallel group 'p()'")
+        branches = [self.series()]
+        while self.peek()[1] == ",":
+            self.take()
+            branches.append(self.series())
+        kind, value, close = self.take()
+        if value != ")":
+            self.fail(pos, "unbalanced parenthesis: 'p(' is never closed")
+        return Parallel(tuple(branches))
+
+    def element_type(self, name, pos):
+        for kind in _TYPES_LONGEST_FIRST:
+            if name.startswith(kind):
+                return kind
+        self.fail(pos, f"unknown circuit element {name!r} (known types: {', '.join(ELEMENTS)})")
+
+
+def _elements(tree):
+    if isinstance(tree, Element):
+        return [tree]
+    children = tree.parts if isinstance(tree, Series) else tree.branches
+    return [e for child in children for e in _elements(child)]
+
+
+class Circuit:
+    """A parsed equivalent circuit.
+
+    Attributes:
+      text: the circuit string.
+      parameter_names, parameter_units: in the documented order (see module doc).
+      num_parameters: P.
+    Example:
+      >>> c = Circuit("Rs-p(Re,Ce)"); c.parameter_names
+      ('Rs', 'Re', 'Ce')
+      >>> z = c.impedance([[20.0, 400.0, 3e-6]], frequencies=[1.0, 1e3])  # (1, 2) complex
+    """
+
+    def __init__(self, text=DEFAULT_CIRCUIT):
+        if not isinstance(text, str):
+            raise ValueError(f"a circuit is a string such as {DEFAULT_CIRCUIT!r}, got {type(text).__name__}")
+        self.text = text
+        self.tree = _Parser(text).parse()
+        self.elements = _elements(self.tree)
+        seen = {}
+        for e in self.elements:
+            if e.name in seen:
+                raise ValueError(f"circuit {text!r}, position {e.position}: duplicate element name {e.name!r} "
+                                 f"(first at position {seen[e.name]})")
+            seen[e.name] = e.position
+        names, units, self._slices, start = [], [], {}, 0
+        for e in self.elements:
+            spec = ELEMENTS[e.kind]
+            names += [e.name] if len(spec) == 1 else [f"{e.name}.{p}" for p, _ in spec]
+            units += [u for _, u in spec]
+            self._slices[e.name] = (start, start + len(spec))
+            start += len(spec)
+        self.parameter_names, self.parameter_units = tuple(names), tuple(units)
+        self.num_parameters = len(names)
+
+    def __repr__(self):
+        return f"Circuit({self.text!r})"
+
+    def parameter_kinds(self):
+        """For each parameter, its element type and parameter name, e.g. ('CPE', 'alpha')."""
+        return tuple((e.kind, p) for e in self.elements for p, _ in ELEMENTS[e.kind])
+
+    def impedance(self, parameters, frequencies):
+        """Complex impedance Z(omega) for a batch of parameter vectors.
+
+        Args:
+          parameters: (N, P) real, positive, in ``parameter_names`` order;
+            float32 gives complex64, float64 complex128.
+          frequencies: (K,) in Hz, positive and finite.
+        Returns:
+          complex tensor (N, K), differentiable with respect to ``parameters``.
+        """
+        params = tf.convert_to_tensor(parameters)
+        if not params.dtype.is_floating:
+            params = tf.cast(params, tf.float32)
+        if params.shape.rank != 2 or params.shape[-1] not in (None, self.num_parameters):
+            raise ValueError(f"parameters must have shape (N, {self.num_parameters}) for {self.text!r} "
+                             f"{self.parameter_names}, got {tuple(params.shape)}")
+        if hasattr(params, "numpy"):
+            values = params.numpy()
+            check_finite_array(values, "parameters")
+            if (values <= 0).any():
+                col = int(np.argwhere(values <= 0)[0, 1])
+                raise ValueError(f"circuit parameters must be positive: {self.parameter_names[col]} has "
+                                 f"{int((values[:, col] <= 0).sum())} values <= 0")
+        omega = 2.0 * math.pi * tf.cast(check_frequencies(frequencies), params.dtype)
+        return self._evaluate(self.tree, params, omega)
+
+    def _evaluate(self, node, params, omega):
+        if isinstance(node, Element):
+            lo, hi = self._slices[node.name]
+            return _element_impedance(node.kind, [params[:, i:i + 1] for i in range(lo, hi)], omega[None, :])
+        if isinstance(node, Series):
+            return tf.add_n([self._evaluate(p, params, omega) for p in node.parts])
+        admittance = tf.add_n([1.0 / self._evaluate(b, params, omega) for b in node.branches])
+        return 1.0 / admittance
+
+
+def check_frequencies(frequencies):
+    """Frequencies (K,) in Hz as float64 numpy; ValueError if not positive and finite."""
+    f = np.asarray(frequencies, dtype=np.float64)
+    if f.ndim != 1 or f.size == 0:
+        raise ValueError(f"frequencies must be a non-empty 1-D array, got shape {f.shape}")
+    check_finite_array(f, "frequencies")
+    if (f <= 0).any():
+        raise ValueError(f"frequencies must be positive (Hz): {int((f <= 0).sum())} are <= 0, "
+                         f"e.g. {f[f <= 0][0]}")
+    return f
+
+
+def _complex(real, imag):
+    return tf.complex(real, imag)
+
+
+def _stable_tanh_of_sqrt_j(r):
+    """tanh(u) for u = r (1 + j), r >= 0, finite for every r.
+
+    tanh(a + jb) = (sinh 2a + j sin 2b) / (cosh 2a + cos 2b); dividing by
+    cosh 2a (computed through exp(-2a), which cannot overflow) keeps large
+    omega*tau finite where the textbook form gives inf/inf.
+    """
+    sech = 2.0 * tf.exp(-2.0 * r) / (1.0 + tf.exp(-4.0 * r))
+    denom = 1.0 + tf.cos(2.0 * r) * sech
+    return _complex(tf.tanh(2.0 * r) / denom, tf.sin(2.0 * r) * sech / denom)
+
+
+def _element_impedance(kind, p, omega):
+    zero = tf.zeros_like(omega * p[0])
+    if kind == "R":
+        return _complex(p[0] + zero, zero)
+    if kind == "C":
+        return _complex(zero, -1.0 / (omega * p[0]))
+    if kind == "L":
+        return _complex(zero, omega * p[0])
+    if kind == "CPE":
+        q, alpha = p
+        mag = 1.0 / (q * tf.pow(omega, alpha))  # |Z|, phase -alpha pi/2
+        return _complex(mag * tf.cos(alpha * math.pi / 2), -mag * tf.sin(alpha * math.pi / 2))
+    if kind == "W":
+        s = p[0] / tf.sqrt(omega)
+        return _complex(s, -s)
+    z0, tau = p
+    r = tf.sqrt(omega * tau / 2.0)  # u = sqrt(j omega tau) = r (1 + j)
+    u = _complex(r, r)
+    t = _stable_tanh_of_sqrt_j(r)
+    z0 = _complex(z0 + zero, zero)
+    return z0 * t / u if kind == "Ws" else z0 / (u * t)

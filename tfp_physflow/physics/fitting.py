@@ -1,0 +1,171 @@
+"""fit_circuit: the classical baseline, thousands of spectra fitted at once.
+
+Batched Levenberg-Marquardt least squares in log-parameter space (alpha of a
+CPE through a logistic map to (0, 1)), from several random starts per
+spectrum drawn in ranges scaled to that spectrum's magnitudes and
+frequencies; the best start wins. Residuals are relative,
+(Z_model - Z_data) / |Z_data|, so that every frequency counts although
+impedances span decades.
+
+Measured on noise-free spectra (48 frequencies, 1.3 Hz - 16 kHz, defaults):
+``Rs-p(Re,Ce)`` and ``R0-p(R1,CPE1)`` are recovered to 1e-14 relative error;
+for ``R0-p(R1,C1)-Ws1`` about 1 % of spectra end in a local minimum, with a
+residual of a few percent against 1e-15 for the others. ``residuals`` shows
+which: refit those with more ``restarts`` and ``refine``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from .circuits import DEFAULT_CIRCUIT, Circuit, check_frequencies
+
+
+@dataclass
+class CircuitFit:
+    """Result of ``fit_circuit``.
+
+    parameters: (N, P) best fit, in ``circuit.parameter_names`` order.
+    residuals: (N,) root-mean-square relative residual |Z_fit - Z| / |Z| over frequencies.
+    circuit: the ``Circuit``.
+    """
+    parameters: np.ndarray
+    residuals: np.ndarray
+    circuit: Circuit
+
+
+def _start_ranges(circuit, z, omega):
+    """Per-spectrum (low, high) of each parameter's random start, (N, P) each."""
+    mag = np.abs(z)
+    zlo, zhi = mag.min(1), mag.max(1)
+    wlo, whi = omega.min(), omega.max()
+    ranges = {
+        "R": (zlo / 100, zhi * 10), "Z0": (zlo / 100, zhi * 10),
+        "C": (1 / (whi * zhi) / 10, 10 / (wlo * zlo)), "Q": (1 / (whi * zhi) / 10, 10 / (wlo * zlo)),
+        "L": (zlo / whi / 10, zhi / wlo * 10), "sigma": (zlo * np.sqrt(wlo) / 100, zhi * np.sqrt(whi) * 10),
+        "tau": (np.full_like(zlo, 0.1 / whi), np.full_like(zlo, 10 / wlo)),
+        "alpha": (np.full_like(zlo, 0.5), np.full_like(zlo, 0.99)),
+    }
+    lows, highs = zip(*(ranges[p] for _, p in circuit.parameter_kinds()))
+    return np.stack(lows, 1), np.stack(highs, 1)
+
+
+def _to_theta(params, is_alpha):
+    """Inverse of _from_theta: log for positive parameters, logit for alpha."""
+    return np.log(params) - np.where(is_alpha, np.log1p(-np.where(is_alpha, params, 0.0)), 0.0)
+
+
+def _from_theta(theta, is_alpha):
+    return tf.where(is_alpha, tf.sigmoid(theta), tf.exp(theta))
+
+
+def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=32, refine=8, iterations=60,
+                seed=0, chunk_size=1024):
+    """Fits ``circuit`` to every spectrum by least squares; returns a ``CircuitFit``.
+
+    Args:
+      spectra: complex (N, K) impedances in Ohm (or any consistent unit).
+      circuit: circuit string or ``Circuit``.
+      frequencies: (K,) Hz (default: the layer's 48 from 1.3 Hz to 16 kHz).
+      restarts: random starts per spectrum, each run for ``iterations // 4``
+        Levenberg-Marquardt iterations (exploration).
+      refine: how many of the best starts per spectrum continue for
+        ``iterations`` more (convergence).
+      iterations: Levenberg-Marquardt iterations of the refinement.
+      seed: seed of the random starts.
+      chunk_size: spectra fitted together (memory grows with chunk_size * restarts * K).
+    Example:
+      >>> fit = fit_circuit(data.spectra, "Rs-p(Re,Ce)", data.frequencies)
+      >>> fit.parameters[:3], fit.residuals[:3]
+    Reference: K. Levenberg (1944), D. Marquardt (1963); Marquardt's diagonal scaling.
+    """
+    from .layers import default_frequencies
+
+    circuit = circuit if isinstance(circuit, Circuit) else Circuit(circuit)
+    f = check_frequencies(default_frequencies() if frequencies is None else frequencies)
+    z = np.asarray(spectra)
+    if z.ndim != 2 or z.shape[1] != f.size:
+        raise ValueError(f"spectra must have shape (N, {f.size}) to match the frequencies, got {z.shape}")
+    if not np.iscomplexobj(z):
+        raise ValueError(f"spectra must be complex impedances, got dtype {z.dtype}")
+    if not np.all(np.isfinite(z)) or np.any(np.abs(z) == 0):
+        raise ValueError("spectra contain NaN, inf or zero values")
+    z = z.astype(np.complex128)
+    omega = 2 * np.pi * f
+    is_alpha = np.array([p == "alpha" for _, p in circuit.parameter_kinds()])
+    rng = np.random.default_rng(seed)
+    solve = tf.function(lambda theta, target, low, high, steps: _levenberg_marquardt(
+        circuit, f, theta, target, low, high, tf.constant(is_alpha), steps), reduce_retracing=True)
+    params, residuals = [], []
+    for start in range(0, len(z), chunk_size):
+        zc = z[start:start + chunk_size]
+        n, p = len(zc), circuit.num_parameters
+        lo, hi = _start_ranges(circuit, zc, omega)
+        u = rng.uniform(size=(n, restarts, p))
+        log_lo, log_hi = np.log(lo)[:, None], np.log(hi)[:, None]
+        init = np.where(is_alpha, lo[:, None] + u * (hi - lo)[:, None], np.exp(log_lo + u * (log_hi - log_lo)))
+        # Box: the start range widened 1e3-fold each way (alpha: logit in +-12).
+        # Why: in log space a parameter that drifts towards 0 loses its
+        # gradient and never comes back (seen: series R at 1e-26).
+        low = np.where(is_alpha, -12.0, np.log(lo) - np.log(1e3))
+        high = np.where(is_alpha, 12.0, np.log(hi) + np.log(1e3))
+        theta = _to_theta(init, is_alpha)  # (n, restarts, p)
+        for keep, steps in ((restarts, max(1, iterations // 4)), (min(refine, restarts), iterations)):
+            theta, cost = solve(tf.constant(theta.reshape(-1, p)), tf.constant(np.repeat(zc, keep, axis=0)),
+                                tf.constant(np.repeat(low, keep, axis=0)), tf.constant(np.repeat(high, keep, axis=0)),
+                                tf.constant(steps))
+            cost = np.where(np.isfinite(cost.numpy()), cost.numpy(), np.inf).reshape(n, keep)
+            order = np.argsort(cost, axis=1)[:, :min(refine, restarts)]
+            theta = np.take_along_axis(theta.numpy().reshape(n, keep, p), order[..., None], axis=1)
+            cost = np.take_along_axis(cost, order, axis=1)
+        params.append(_from_theta(tf.constant(theta[:, 0]), is_alpha).numpy())
+        residuals.append(np.sqrt(cost[:, 0] / f.size))
+    return CircuitFit(np.concatenate(params), np.concatenate(residuals), circuit)
+
+
+def _levenberg_marquardt(circuit, frequencies, theta, target, low, high, is_alpha, iterations):
+    scale = tf.cast(tf.abs(target), tf.float64)
+    eye = tf.eye(tf.shape(theta)[1], dtype=tf.float64)
+
+    def residual(t):
+        z = circuit.impedance(_from_theta(t, is_alpha), frequencies)
+        d = z - target
+        return tf.concat([tf.math.real(d) / scale, tf.math.imag(d) / scale], axis=1)
+
+    def cost_of(r):
+        c = tf.reduce_sum(r * r, axis=1)
+        return tf.where(tf.math.is_finite(c), c, tf.constant(np.inf, tf.float64))
+
+    def jacobian(t):
+        columns = []
+        for p in range(theta.shape[1]):
+            tangent = tf.one_hot(tf.fill([tf.shape(t)[0]], p), theta.shape[1], dtype=tf.float64)
+            with tf.autodiff.ForwardAccumulator(t, tangent) as acc:
+                r = residual(t)
+            columns.append(acc.jvp(r))
+        return r, tf.stack(columns, axis=-1)  # (M, 2K), (M, 2K, P)
+
+    lam = tf.fill([tf.shape(theta)[0]], tf.constant(1e-3, tf.float64))
+    cost = cost_of(residual(theta))
+    for _ in tf.range(iterations):
+        r, jac = jacobian(theta)
+        # A start that overflows gives non-finite entries: it takes no step.
+        finite = tf.reduce_all(tf.math.is_finite(jac), axis=[1, 2]) & tf.reduce_all(tf.math.is_finite(r), 1)
+        jac = tf.where(finite[:, None, None], jac, tf.zeros_like(jac))
+        r = tf.where(finite[:, None], r, tf.zeros_like(r))
+        grad = tf.einsum("mkp,mk->mp", jac, r)
+        hess = tf.einsum("mkp,mkq->mpq", jac, jac)
+        # Marquardt: damp each direction by its own curvature (scale-free
+        # steps); the pseudo-inverse never fails where a parameter has no
+        # influence (a zero row), unlike tf.linalg.solve.
+        damped = hess + lam[:, None, None] * (tf.linalg.diag(tf.linalg.diag_part(hess)) + 1e-12 * eye)
+        step = tf.linalg.matvec(tf.linalg.pinv(damped), -grad)
+        step = tf.where(tf.math.is_finite(step), step, tf.zeros_like(step))
+        candidate = tf.clip_by_value(theta + step, low, high)
+        new_cost = cost_of(residual(candidate))
+        better = new_cost < cost
+        theta = tf.where(better[:, None], candidate, theta)
+        cost = tf.where(better, new_cost, cost)
+        lam = tf.clip_by_value(tf.where(better, lam / 3.0, lam * 4.0), 1e-12, 1e12)
+    return theta, cost
