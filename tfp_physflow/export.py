@@ -11,6 +11,7 @@ import shutil
 import tempfile
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 
@@ -49,14 +50,25 @@ class FlowModule(tf.Module):
 
     def __init__(self, flow):
         super().__init__(name="physflow")
-        self.weights = [tf.Variable(v.value, trainable=False, name=v.path.replace("/", ".") or f"w{i}")
-                        for i, v in enumerate(flow.variables)]
+        self.weights, mapping = _weight_copies([flow])
         d, c, dtype = flow.event_dim, flow.condition_dim, tf.as_dtype(flow.compute_dtype)
         config = flow.get_config() if getattr(flow, "_factory_config", None) else {}
         self.description = tf.Variable(json.dumps({
             "format": "tfp_physflow.flow/1", "event_dim": d, "condition_dim": c, "dtype": dtype.name,
             "config": config}, default=str), trainable=False, name="description")
-        self.log_prob, self.sample = _serving_functions(flow, list(zip(flow.variables, self.weights)))
+        self.log_prob, self.sample = _serving_functions(flow, mapping)
+
+
+def _weight_copies(models):
+    """Uniquely named tf.Variable copies of the models' variables, and the
+    (Keras variable, copy) pairs for ``keras.StatelessScope``."""
+    weights, mapping = [], []
+    for m, model in enumerate(models):
+        for v in model.variables:
+            copy = tf.Variable(v.value, trainable=False, name=f"m{m}." + v.path.replace("/", "."))
+            weights.append(copy)
+            mapping.append((v, copy))
+    return weights, mapping
 
 
 def _serving_functions(flow, state_mapping):
@@ -114,6 +126,56 @@ def export_flow(flow, path):
     """
     module = FlowModule(flow)
     return save_module(module, path, signatures={"log_prob": module.log_prob, "sample": module.sample})
+
+
+class ClassifierModule(tf.Module):
+    """The exported FlowClassifier: ``classify(x)`` with x (batch, d) in the original features.
+
+    Outputs: log_density (batch, K) = log p(x | k); log_posterior (batch, K);
+    label (batch,) the predicted class; with two classes also statistic
+    (batch,) t = ln p(0|x) - ln p(1|x), label = classes[1] where t < cut.
+    """
+
+    def __init__(self, classifier):
+        super().__init__(name="physflow_classifier")
+        flows = classifier.flows_
+        self.weights, mapping = _weight_copies(flows)
+        d, dtype = classifier.n_features_in_, tf.as_dtype(flows[0].compute_dtype)
+        classes = np.asarray(classifier.classes_)
+        self.description = tf.Variable(json.dumps({
+            "format": "tfp_physflow.classifier/1", "n_features": d, "classes": classes.tolist(),
+            "cut": classifier.cut_, "kind": classifier.kind}, default=str), trainable=False, name="description")
+        mean, scale = (tf.constant(a, dtype) for a in (classifier.mean_, classifier.scale_))
+        log_priors = tf.constant(classifier.log_priors_, dtype)
+        log_jacobian = tf.constant(np.sum(np.log(classifier.scale_)), dtype)
+        cut, labels = tf.constant(classifier.cut_, dtype), tf.constant(classes)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None], dtype, name="x")])
+        def classify(x):
+            z = (_check_rows(x, d, "x", "classify") - mean) / scale
+            with keras.StatelessScope(state_mapping=mapping):
+                log_density = tf.stack([flow.log_prob(z) for flow in flows], axis=1) - log_jacobian
+            joint = log_density + log_priors
+            log_posterior = joint - tf.reduce_logsumexp(joint, axis=1, keepdims=True)
+            out = {"log_density": log_density, "log_posterior": log_posterior}
+            if len(flows) == 2:
+                out["statistic"] = log_posterior[:, 0] - log_posterior[:, 1]
+                index = tf.cast(out["statistic"] < cut, tf.int32)
+            else:
+                index = tf.argmax(log_posterior, axis=1, output_type=tf.int32)
+            out["label"] = tf.gather(labels, index)
+            return out
+
+        self.classify = classify
+
+
+def export_classifier(classifier, path):
+    """Writes a fitted ``FlowClassifier`` as a SavedModel with a ``classify`` signature (atomic).
+
+    Loadable and callable without tfp_physflow: see ``ClassifierModule`` for the outputs.
+    """
+    module = ClassifierModule(classifier)
+    return save_module(module, path, signatures={"classify": module.classify})
 
 
 def save_module(module, path, signatures):

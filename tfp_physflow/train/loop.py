@@ -257,7 +257,7 @@ class _Steps:
             total_bad = tf.distribute.get_replica_context().merge_call(guarded_update, args=(grads, bad))
             return value, total_bad
 
-        @tf.function
+        @tf.function(reduce_retracing=True)  # a last, smaller batch must not retrace
         def train_step(batch):
             value, total_bad = strategy.run(replica_step, args=(batch,))
             all_finite = tf.equal(strategy.experimental_local_results(total_bad)[0], 0)
@@ -267,7 +267,7 @@ class _Steps:
             per_example = loss(model, batch, training=False)
             return tf.reduce_sum(per_example), tf.cast(tf.size(per_example), per_example.dtype)
 
-        @tf.function
+        @tf.function(reduce_retracing=True)
         def eval_step(batch):
             total, count = strategy.run(evaluate, args=(batch,))
             return (strategy.reduce(tf.distribute.ReduceOp.SUM, total, axis=None),
