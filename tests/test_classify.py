@@ -25,8 +25,10 @@ def blobs(n_per_class, centres, seed=0, scale=1.0):
     return x, y
 
 
+STRETCH = np.array([3.0, 0.5])  # unequal feature scales, so that scaler Jacobians matter
 X2, Y2 = blobs([600, 150], [(0.0, 0.0), (3.0, 3.0)])
 X2_TEST, Y2_TEST = blobs([600, 150], [(0.0, 0.0), (3.0, 3.0)], seed=1)
+X2, X2_TEST = X2 * STRETCH, X2_TEST * STRETCH
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +50,27 @@ def test_binary_classification_is_accurate_and_consistent(binary):
 
 def test_log_density_is_a_density_of_the_original_features(binary):
     """Each class's log_density integrates to 1 over the ORIGINAL feature space:
-    the shared scaler's Jacobian is accounted for (without it the integral
-    would be 1 / (s1 s2), about 1/3 here), whatever the quality of the fit."""
-    axis = np.linspace(-7.0, 10.0, 341)
-    g1, g2 = np.meshgrid(axis, axis)
-    grid = np.stack([g1.ravel(), g2.ravel()], 1)
-    cell = (axis[1] - axis[0]) ** 2
-    mass = np.exp(binary.log_density(grid)).sum(0) * cell
+    its scaler's Jacobian is accounted for (without it the integral would be
+    1 / (s1 s2)), whatever the quality of the fit."""
+    lo, hi = X2.min(0) - 3 * X2.std(0), X2.max(0) + 3 * X2.std(0)
+    a1, a2 = np.linspace(lo[0], hi[0], 401), np.linspace(lo[1], hi[1], 401)
+    g1, g2 = np.meshgrid(a1, a2)
+    mass = np.exp(binary.log_density(np.stack([g1.ravel(), g2.ravel()], 1))).sum(0)
+    mass *= (a1[1] - a1[0]) * (a2[1] - a2[0])
     np.testing.assert_allclose(mass, 1.0, atol=0.02)
-    assert abs(np.prod(binary.scale_) - 1.0) > 0.5  # the check would catch a missing Jacobian
+    # The maps really rescale (|det W| = 1 / (3 * 0.5)), so a missing Jacobian would be off by ~50 %.
+    np.testing.assert_allclose(np.exp(binary.log_det_), 1 / np.prod(STRETCH), rtol=0.15)
+
+
+@pytest.mark.parametrize("standardize", ["diagonal", False])
+def test_other_class_maps(standardize):
+    clf = FlowClassifier("realnvp", standardize=standardize, **SMALL).fit(X2, Y2)
+    if standardize:
+        np.testing.assert_allclose(clf.whitening_, [np.diag(1 / STRETCH)] * 2, rtol=0.15, atol=1e-12)
+        assert clf.score(X2_TEST, Y2_TEST) > 0.93
+    else:
+        np.testing.assert_array_equal(clf.whitening_, [np.eye(2)] * 2)
+        np.testing.assert_array_equal(clf.log_det_, 0.0)
 
 
 def test_multiclass_uses_the_bayes_rule_over_log_posteriors():
@@ -100,6 +114,7 @@ def test_scikit_learn_clone_pipeline_and_cross_validation():
     (dict(batch_size={0: 10}), (X2, Y2), "no entry for class 1"),
     (dict(cut="best"), (X2, Y2), "cut must be"),
     (dict(validation_fraction=1.5), (X2, Y2), "validation_fraction"),
+    (dict(standardize="pca"), (X2, Y2), "standardize must be"),
     (dict(), (X2[:3], [0, 1, 1]), "too few"),
 ])
 def test_bad_settings_raise_value_errors(kwargs, fit_args, message):

@@ -145,16 +145,17 @@ class ClassifierModule(tf.Module):
         self.description = tf.Variable(json.dumps({
             "format": "tfp_physflow.classifier/1", "n_features": d, "classes": classes.tolist(),
             "cut": classifier.cut_, "kind": classifier.kind}, default=str), trainable=False, name="description")
-        mean, scale = (tf.constant(a, dtype) for a in (classifier.mean_, classifier.scale_))
+        means, maps, log_dets = classifier.mean_, classifier.whitening_, classifier.log_det_  # one map per class
         log_priors = tf.constant(classifier.log_priors_, dtype)
-        log_jacobian = tf.constant(np.sum(np.log(classifier.scale_)), dtype)
         cut, labels = tf.constant(classifier.cut_, dtype), tf.constant(classes)
 
         @tf.function(input_signature=[tf.TensorSpec([None, None], dtype, name="x")])
         def classify(x):
-            z = (_check_rows(x, d, "x", "classify") - mean) / scale
+            x = _check_rows(x, d, "x", "classify")
             with keras.StatelessScope(state_mapping=mapping):
-                log_density = tf.stack([flow.log_prob(z) for flow in flows], axis=1) - log_jacobian
+                log_density = tf.stack([flow.log_prob(tf.matmul(x - tf.constant(m, dtype), tf.constant(w, dtype),
+                                                                transpose_b=True)) + tf.constant(j, dtype)
+                                        for flow, m, w, j in zip(flows, means, maps, log_dets)], axis=1)
             joint = log_density + log_priors
             log_posterior = joint - tf.reduce_logsumexp(joint, axis=1, keepdims=True)
             out = {"log_density": log_density, "log_posterior": log_posterior}

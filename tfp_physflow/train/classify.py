@@ -18,9 +18,12 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
     log p(k | x) = log p(x | k) + log pi_k - log sum_j p(x | j) pi_j.
     Two classes: the statistic t = ln p(0|x) - ln p(1|x) (the RR Lyrae
     paper's), class 1 where t < cut. More classes: the largest posterior.
-    Features are standardised by one scaler shared by all classes, so its
-    Jacobian cancels between them; ``log_density`` reports densities of the
-    original features.
+    Each class's features are first mapped by that class's own affine map:
+    whitened with its mean and (Ledoit-Wolf shrunk) covariance by default, so
+    that a fresh flow (the identity) starts as the class's full Gaussian, a
+    regularised QDA, and training with validation early stopping adds
+    structure only where it helps. Each map's Jacobian is part of its class's
+    log-density: ``log_density`` reports densities of the original features.
 
     Args:
       kind: flow kind for ``make_flow`` (realnvp, maf, nsf, linear, diagonal).
@@ -36,8 +39,11 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
       priors: None (empirical class frequencies) or one prior per class.
       cut: float, or "roc" to take the threshold maximising Youden's J = TPR - FPR
         on the validation ROC (two classes).
-      standardize: standardise features before the flows.
-      random_state: seed of the splits and of the networks' initialisation.
+      standardize: "whiten" (default, full covariance), "diagonal" (mean and
+        standard deviation per feature) or False: each class's map before its flow.
+      random_state: seed of the splits and of the networks' initialisation
+        (through ``keras.utils.set_random_seed``, i.e. the global Python, NumPy
+        and TensorFlow seeds); None leaves every global seed alone.
       verbose: show the training progress.
     Reference: the RR Lyrae density-classification study (seed document 003),
       Tables II-III; Papamakarios et al. 2021 for the flows.
@@ -48,7 +54,7 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, kind="realnvp", flow_kwargs=None, epochs=100, batch_size=256, learning_rate=1e-3,
                  final_learning_rate=None, validation_fraction=0.1, patience=10, min_rel_change=None,
-                 priors=None, cut=0.0, standardize=True, random_state=0, verbose=False):
+                 priors=None, cut=0.0, standardize="whiten", random_state=0, verbose=False):
         self.kind = kind
         self.flow_kwargs = flow_kwargs
         self.epochs = epochs
@@ -75,29 +81,35 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
         if self.cut != "roc" and not isinstance(self.cut, (int, float)):
             raise ValueError(f"cut must be a number or 'roc', got {self.cut!r}")
-        self.n_features_in_ = X.shape[1]
+        if self.standardize not in ("whiten", "diagonal", False):
+            raise ValueError(f"standardize must be 'whiten', 'diagonal' or False, got {self.standardize!r}")
+        n_classes, d = len(self.classes_), X.shape[1]
+        self.n_features_in_ = d
         self.log_priors_ = np.log(self._priors(y))
-        self.mean_ = X.mean(0) if self.standardize else np.zeros(X.shape[1])
-        self.scale_ = np.maximum(X.std(0), 1e-12) if self.standardize else np.ones(X.shape[1])
-        Z = (X - self.mean_) / self.scale_
-        rng = np.random.default_rng(self.random_state)
+        self.mean_, self.whitening_ = np.zeros((n_classes, d)), np.tile(np.eye(d), (n_classes, 1, 1))
         self.flows_, self.histories_, validation = [], [], []
+        rng = np.random.default_rng(self.random_state)
         for k, label in enumerate(self.classes_):
-            z = Z[y == label][rng.permutation(int(np.sum(y == label)))]
-            n_val = max(1, int(round(self.validation_fraction * len(z))))
-            if len(z) - n_val < 2:
-                raise ValueError(f"class {np.asarray(label).item()!r} has {len(z)} samples: too few to train a flow")
+            x = X[y == label][rng.permutation(int(np.sum(y == label)))]
+            n_val = max(1, int(round(self.validation_fraction * len(x))))
+            if len(x) - n_val < 2:
+                raise ValueError(f"class {np.asarray(label).item()!r} has {len(x)} samples: too few to train a flow")
+            if self.standardize:  # fitted on the training rows only
+                self.mean_[k], self.whitening_[k] = _class_map(x[n_val:], self.standardize)
+            z = (x - self.mean_[k]) @ self.whitening_[k].T
             train, val = z[n_val:], z[:n_val]
-            validation.append((val, np.full(len(val), k)))
-            keras.utils.set_random_seed(int(self.random_state) + k)
+            validation.append((x[:n_val], np.full(n_val, k)))
+            if self.random_state is not None:
+                keras.utils.set_random_seed(int(self.random_state) + k)
             flow = make_flow(self.kind, X.shape[1], **(self.flow_kwargs or {}))
             batch = min(self._batch_size(label, k), len(train))
             history = fit_flow(flow, train, validation_data=(val,), epochs=self.epochs, batch_size=batch,
                                optimizer=self._optimizer(len(train) // batch), patience=self.patience,
-                               min_rel_change=self.min_rel_change, seed=int(self.random_state) + k,
+                               min_rel_change=self.min_rel_change, seed=int(rng.integers(2 ** 31)),
                                verbose=self.verbose)
             self.flows_.append(flow)
             self.histories_.append(history)
+        self.log_det_ = np.linalg.slogdet(self.whitening_)[1]
         self.cut_ = self._choose_cut(validation) if self.cut == "roc" else float(self.cut)
         return self
 
@@ -133,9 +145,9 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
     def _choose_cut(self, validation):
         if len(self.classes_) != 2:
             raise ValueError("cut='roc' applies to two classes")
-        z = np.concatenate([v for v, _ in validation])
+        x = np.concatenate([v for v, _ in validation])
         labels = np.concatenate([k for _, k in validation])
-        t = self._statistic_scaled(z)
+        t = self._statistic(x)
         fpr, tpr, thresholds = roc_curve(labels, -t)  # class 1 where t is small
         best = np.argmax(tpr - fpr)
         return float(-thresholds[best]) if np.isfinite(thresholds[best]) else 0.0
@@ -149,35 +161,34 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
                              f"{self.n_features_in_}")
         return X
 
-    def _log_density_scaled(self, z):
-        return np.stack([flow.log_prob(z).numpy().astype(np.float64) for flow in self.flows_], axis=1)
+    def _log_density(self, X):
+        columns = [flow.log_prob((X - m) @ w.T).numpy().astype(np.float64) + log_det
+                   for flow, m, w, log_det in zip(self.flows_, self.mean_, self.whitening_, self.log_det_)]
+        return np.stack(columns, axis=1)
 
     def log_density(self, X):
         """log p(x | k) for every class, (n, K), densities of the original features."""
-        X = self._check(X)
-        return self._log_density_scaled((X - self.mean_) / self.scale_) - np.sum(np.log(self.scale_))
+        return self._log_density(self._check(X))
 
-    def _log_posterior_scaled(self, z):
-        joint = self._log_density_scaled(z) + self.log_priors_
+    def _log_posterior(self, X):
+        joint = self._log_density(X) + self.log_priors_
         return joint - logsumexp(joint, axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
-        X = self._check(X)
-        return self._log_posterior_scaled((X - self.mean_) / self.scale_)
+        return self._log_posterior(self._check(X))
 
     def predict_proba(self, X):
         return np.exp(self.predict_log_proba(X))
 
-    def _statistic_scaled(self, z):
-        log_post = self._log_posterior_scaled(z)
+    def _statistic(self, X):
+        log_post = self._log_posterior(X)
         return log_post[:, 0] - log_post[:, 1]
 
     def statistic(self, X):
         """t = ln p(0|x) - ln p(1|x) (two classes); class 1 where t < cut_."""
         if len(self.classes_) != 2:
             raise ValueError("the statistic t is defined for two classes")
-        X = self._check(X)
-        return self._statistic_scaled((X - self.mean_) / self.scale_)
+        return self._statistic(self._check(X))
 
     def decision_function(self, X):
         """Two classes: cut_ - t (positive means classes_[1]); more: the log posteriors (n, K)."""
@@ -189,3 +200,20 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) == 2:
             return self.classes_[(self.decision_function(X) > 0).astype(int)]
         return self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
+
+
+def _class_map(x, mode):
+    """(mean, W) of a class's affine map z = W (x - mean): whitening or per-feature scaling."""
+    from sklearn.covariance import LedoitWolf
+
+    mean = x.mean(0)
+    scale = np.diag(1.0 / np.maximum(x.std(0), 1e-9 * (1 + np.abs(x).max())))
+    if mode == "diagonal":
+        return mean, scale
+    # Shrink the CORRELATION matrix (Ledoit-Wolf, towards the identity): it
+    # stays invertible with few samples per class, and unlike shrinking the
+    # covariance towards a multiple of the identity it does not inflate
+    # features that merely have small units.
+    corr = LedoitWolf(assume_centered=True).fit((x - mean) @ scale).covariance_
+    chol = np.linalg.cholesky(corr + 1e-12 * np.eye(len(corr)))
+    return mean, np.linalg.inv(chol) @ scale
