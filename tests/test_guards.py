@@ -82,3 +82,8 @@ def test_softplus_inverse_is_accurate_and_finite_near_zero_and_far_out():
 def test_bijector_constructors_reject_bad_arguments(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_planar_says_clearly_that_it_has_no_inverse():
+    with pytest.raises(NotImplementedError, match="no closed-form inverse"):
+        bij.Planar([1.0, 0.0], [0.5, 0.5], 0.0).inverse(tf.zeros([2, 2]))
