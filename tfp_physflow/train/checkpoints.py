@@ -26,7 +26,7 @@ class RunState:
     saves (saving is collective) but only the chief keeps its files.
     """
 
-    def __init__(self, model, optimizer, directory, strategy):
+    def __init__(self, model, optimizers, directory, strategy):
         self.model, self.directory, self.strategy = model, directory, strategy
         self.best = [tf.Variable(tf.identity(v.value), trainable=False, name="best")
                      for v in model.variables]
@@ -38,7 +38,13 @@ class RunState:
             self.chief = _is_chief(strategy)
             write_dir = directory if self.chief else os.path.join(
                 directory, f".worker-{strategy.cluster_resolver.task_id}")
-            ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, best=self.best, **self._vars)
+            optimizers = list(optimizers) if isinstance(optimizers, (list, tuple)) else [optimizers]
+            named = {"optimizer" if i == 0 else f"optimizer_{i}": opt for i, opt in enumerate(optimizers)}
+            # Every variable by position too: Keras 3 layers kept in Python
+            # lists are not all reachable through the model's checkpoint
+            # dependencies (the non-trainable ones would be lost).
+            ckpt = tf.train.Checkpoint(model=model, weights=list(model.variables), best=self.best, **named,
+                                       **self._vars)
             self.manager = tf.train.CheckpointManager(ckpt, write_dir, max_to_keep=2)
             self._ckpt, self._read_dir = ckpt, directory
 

@@ -1,14 +1,16 @@
 """The one GradientTape training loop used by every trainer.
 
 It knows nothing of flows: it trains ``model`` on ``loss(model, batch,
-training)`` (a per-example loss) with one optimizer, under any
-``tf.distribute`` strategy, with validation, early stopping, best weights
-restored, checkpoints that resume, a progress bar and a history.
+training)`` (a per-example loss) with one optimizer, or on the phases a loss
+declares (an adversarial critic and generator), under any ``tf.distribute``
+strategy, with validation, early stopping, best weights restored, checkpoints
+that resume, a progress bar and a history.
 """
 
 import os
 import time
 import warnings
+from typing import Any, Callable, NamedTuple
 
 import keras
 import numpy as np
@@ -20,6 +22,17 @@ from .history import History
 from .progress import Progress
 
 
+class Phase(NamedTuple):
+    """One update of a train step: ``repeats`` times, minimise the mean of
+    ``loss(model, batch, training)`` over ``variables`` with ``optimizer``
+    (None: the optimizer given to ``fit``)."""
+    name: str
+    loss: Callable
+    variables: list
+    optimizer: Any = None
+    repeats: int = 1
+
+
 def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_size=256, epochs=100,
         optimizer=None, learning_rate=1e-3, seed=0, patience=None, min_delta=0.0, min_rel_change=None,
         restore_best=True, jit_compile="auto", strategy=None, checkpoint_dir=None, verbose=True):
@@ -28,7 +41,12 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
     Args:
       model: a ``keras.Model`` whose ``trainable_variables`` are trained; under
         a strategy it must have been built in ``strategy.scope()``.
-      loss: callable ``loss(model, batch, training) -> (batch,)`` per-example losses.
+      loss: callable ``loss(model, batch, training) -> (batch,)`` per-example
+        losses. A loss with a method ``phases(model, optimizer)`` returning
+        a list of ``Phase`` is trained phase by phase within each step (e.g.
+        several critic updates, then one generator update); the history then
+        has a column ``<name>_loss`` per phase, ``loss`` is the first phase's,
+        and ``loss(model, batch, training=False)`` is the validation loss.
       data: a NumPy array, a tuple of arrays with a common first dimension,
         or a batched ``tf.data.Dataset`` of tuples (then ``batch_size`` and
         ``validation_split`` do not apply; shuffle it yourself).
@@ -65,27 +83,32 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
     train_source, val_source = _split(data, validation_data, validation_split, seed, dtype)
     with strategy.scope():
         optimizer = optimizer or keras.optimizers.Adam(learning_rate)
-        optimizer.build(model.trainable_variables)
-        state = RunState(model, optimizer, checkpoint_dir, strategy)
+        phases = _phases(loss, model, optimizer)
+        optimizers = list({id(p.optimizer): p.optimizer for p in phases}.values())
+        for opt in optimizers:
+            opt.build([v for p in phases if p.optimizer is opt for v in p.variables])
+        state = RunState(model, optimizers, checkpoint_dir, strategy)
     history = state.restore()
     progress = Progress(epochs, enabled=verbose)
     if state.epoch:
         progress.message(f"resumed from {checkpoint_dir} after epoch {state.epoch}")
 
-    steps = _Steps(model, loss, optimizer, strategy, jit_compile)
+    steps = _Steps(model, loss, phases, strategy, jit_compile)
     stop_reason = None
     for epoch in range(state.epoch, epochs):
         progress.start_epoch(epoch)
         start = time.perf_counter()
-        train_loss, stop_reason = steps.train_epoch(train_source.batches(batch_size, seed, epoch), progress)
+        phase_losses, stop_reason = steps.train_epoch(train_source.batches(batch_size, seed, epoch), progress)
         if stop_reason:
             progress.message(stop_reason)
             warnings.warn(stop_reason, RuntimeWarning, stacklevel=2)
             break
+        train_loss = phase_losses[0]
         val_loss = None if val_source is None else steps.evaluate(val_source.batches(batch_size))
         monitored = train_loss if val_loss is None else val_loss
         improved = state.record(epoch, monitored, min_delta)
-        history.append(epoch=epoch + 1, loss=train_loss, val_loss=val_loss,
+        extra = {f"{p.name}_loss": v for p, v in zip(phases, phase_losses)} if len(phases) > 1 else {}
+        history.append(epoch=epoch + 1, loss=train_loss, val_loss=val_loss, **extra,
                        seconds=time.perf_counter() - start, learning_rate=_current_lr(optimizer))
         progress.end_epoch(train_loss, val_loss, "" if improved else f" (best {state.best_loss:.4f})")
         stop_reason = _early_stop(history, state, patience, min_rel_change)
@@ -101,6 +124,18 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
         state.restore_best_weights()
     history.best_epoch, history.stop_reason = state.best_epoch, stop_reason or history.stop_reason
     return history
+
+
+def _phases(loss, model, optimizer):
+    if not hasattr(loss, "phases"):
+        return [Phase("loss", loss, model.trainable_variables, optimizer)]
+    phases = [p._replace(optimizer=p.optimizer or optimizer) for p in loss.phases(model, optimizer)]
+    if not phases or not all(isinstance(p, Phase) for p in phases):
+        raise ValueError("loss.phases(model, optimizer) must return a non-empty list of Phase")
+    for p in phases:
+        if not p.variables or not isinstance(p.repeats, int) or p.repeats < 1:
+            raise ValueError(f"phase {p.name!r} needs variables and a positive int of repeats")
+    return phases
 
 
 def _current_lr(optimizer):
@@ -205,10 +240,10 @@ def _split(data, validation_data, validation_split, seed, dtype):
 class _Steps:
     """The compiled train and evaluation steps, under one strategy."""
 
-    def __init__(self, model, loss, optimizer, strategy, jit_compile):
+    def __init__(self, model, loss, phases, strategy, jit_compile):
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
-        self.model, self.loss, self.optimizer, self.strategy = model, loss, optimizer, strategy
+        self.model, self.loss, self.phases, self.strategy = model, loss, phases, strategy
         self.jit_compile = jit_compile
         self._verified = jit_compile != "auto"  # until one step has run
         # One XLA trace cannot serve variables on several local devices (XLA
@@ -221,47 +256,59 @@ class _Steps:
         self._build(jit=jit_compile is not False and single_device)
 
     def _build(self, jit):
-        model, loss, optimizer, strategy = self.model, self.loss, self.optimizer, self.strategy
-        variables = model.trainable_variables
+        model, loss, strategy = self.model, self.loss, self.strategy
 
-        def gradients(batch):
-            with tf.GradientTape() as tape:
-                per_example = loss(model, batch, training=True)
-                # Mean over the GLOBAL batch: the optimizer sums gradients over replicas.
-                global_size = tf.cast(tf.shape(per_example)[0] * strategy.num_replicas_in_sync, per_example.dtype)
-                value = tf.reduce_sum(per_example) / global_size
-            grads = tape.gradient(value, variables)
-            missing = [v.name for v, g in zip(variables, grads) if g is None]
-            if missing:
-                raise ValueError(f"the loss gives no gradient to variables {missing}")
-            finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
-            bad = tf.cast(tf.logical_not(tf.logical_and(finite, tf.math.is_finite(value))), tf.int32)
-            return value, grads, bad
+        def make_gradients(phase):
+            def gradients(batch):
+                with tf.GradientTape() as tape:
+                    per_example = phase.loss(model, batch, training=True)
+                    # Mean over the GLOBAL batch: the optimizer sums gradients over replicas.
+                    global_size = tf.cast(tf.shape(per_example)[0] * strategy.num_replicas_in_sync,
+                                          per_example.dtype)
+                    value = tf.reduce_sum(per_example) / global_size
+                grads = tape.gradient(value, phase.variables)
+                missing = [v.name for v, g in zip(phase.variables, grads) if g is None]
+                if missing:
+                    raise ValueError(f"the loss of phase {phase.name!r} gives no gradient to variables {missing}")
+                finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
+                bad = tf.cast(tf.logical_not(tf.logical_and(finite, tf.math.is_finite(value))), tf.int32)
+                return value, grads, bad
 
-        compute = tf.function(gradients, jit_compile=True) if jit else gradients
+            return tf.function(gradients, jit_compile=True) if jit else gradients
 
-        def apply(grads):
-            optimizer.apply_gradients(zip(grads, variables))
+        def make_update(phase):
+            def apply(grads):
+                phase.optimizer.apply_gradients(zip(grads, phase.variables))
 
-        def guarded_update(distribution, grads, bad):
-            # In cross-replica context (a merge_call, as Keras's loss-scale
-            # optimizer does): a cond whose branch calls the optimizer's own
-            # merge_call is not allowed in replica context.
-            total_bad = distribution.reduce(tf.distribute.ReduceOp.SUM, bad, axis=None)
-            tf.cond(tf.equal(total_bad, 0),
-                    lambda: distribution.extended.call_for_each_replica(apply, args=(grads,)), lambda: None)
-            return total_bad
+            def guarded_update(distribution, grads, bad):
+                # In cross-replica context (a merge_call, as Keras's loss-scale
+                # optimizer does): a cond whose branch calls the optimizer's own
+                # merge_call is not allowed in replica context.
+                total_bad = distribution.reduce(tf.distribute.ReduceOp.SUM, bad, axis=None)
+                tf.cond(tf.equal(total_bad, 0),
+                        lambda: distribution.extended.call_for_each_replica(apply, args=(grads,)), lambda: None)
+                return total_bad
+
+            return guarded_update
+
+        compiled = [(phase, make_gradients(phase), make_update(phase)) for phase in self.phases]
 
         def replica_step(batch):
-            value, grads, bad = compute(batch)
-            total_bad = tf.distribute.get_replica_context().merge_call(guarded_update, args=(grads, bad))
-            return value, total_bad
+            values, total_bad = [], 0
+            for phase, compute, update in compiled:
+                value = 0.0
+                for _ in range(phase.repeats):
+                    v, grads, bad = compute(batch)
+                    total_bad += tf.distribute.get_replica_context().merge_call(update, args=(grads, bad))
+                    value += v / phase.repeats
+                values.append(value)
+            return tuple(values), total_bad
 
         @tf.function(reduce_retracing=True)  # a last, smaller batch must not retrace
         def train_step(batch):
-            value, total_bad = strategy.run(replica_step, args=(batch,))
+            values, total_bad = strategy.run(replica_step, args=(batch,))
             all_finite = tf.equal(strategy.experimental_local_results(total_bad)[0], 0)
-            return strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None), all_finite
+            return [strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for v in values], all_finite
 
         def evaluate(batch):
             per_example = loss(model, batch, training=False)
@@ -290,18 +337,19 @@ class _Steps:
             return self.train_step(batch)
 
     def train_epoch(self, dataset, progress):
-        total, count = 0.0, 0
+        """Returns (mean loss of each phase, None) or (None, why training stopped)."""
+        totals, count = np.zeros(len(self.phases)), 0
         steps = _cardinality(dataset)
         for i, batch in enumerate(self.strategy.experimental_distribute_dataset(dataset)):
-            value, finite = self.train_step(batch) if self._verified else self._first_step(batch)
+            values, finite = self.train_step(batch) if self._verified else self._first_step(batch)
             if not bool(finite):
                 return None, (f"non-finite loss or gradient at epoch {progress.epoch + 1}, step {i + 1}: "
                               "the step was rejected and training stopped; the best weights so far are kept")
-            total, count = total + float(value), count + 1
-            progress.step(i + 1, steps, total / count, _batch_len(batch))
+            totals, count = totals + [float(v) for v in values], count + 1
+            progress.step(i + 1, steps, totals[0] / count, _batch_len(batch))
         if count == 0:
             raise ValueError("the training data gave no batch: it is smaller than one batch")
-        return total / count, None
+        return [float(t / count) for t in totals], None
 
     def evaluate(self, dataset):
         total, count = 0.0, 0.0
