@@ -1,4 +1,6 @@
-"""Evaluation metrics."""
+"""Evaluation metrics: held-out likelihood baselines, classification reports,
+distribution similarity of generated parameters (1D-KS, 2D-KS, correlation
+similarity) and supervised-learning performance (SLP) of generated data."""
 
 import numpy as np
 from scipy import stats
@@ -42,3 +44,175 @@ def roc(y_true, score, positive=1):
     y = np.asarray(y_true) == positive
     fpr, tpr, _ = roc_curve(y, score)
     return fpr, tpr, float(roc_auc_score(y, score))
+
+
+# -- distribution similarity (the physics-aware flows paper's Table 1) -------------------------------
+
+def _two_samples(a, b, min_dim=1):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    a, b = (x[:, None] if x.ndim == 1 else x for x in (a, b))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or a.shape[1] < min_dim or not len(a) or not len(b):
+        raise ValueError(f"samples must be non-empty (N, d) arrays with one d >= {min_dim}, got {a.shape}, {b.shape}")
+    for name, x in (("first sample", a), ("second sample", b)):
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"the {name} contains NaN or inf")
+    return a, b
+
+
+def ks_statistics(a, b):
+    """Two-sample Kolmogorov-Smirnov statistic D of each column: (d,) in [0, 1]
+    (equal to ``scipy.stats.ks_2samp(a[:, i], b[:, i]).statistic``)."""
+    a, b = _two_samples(a, b)
+    out = []
+    for x, y in zip(a.T, b.T):
+        x, y = np.sort(x), np.sort(y)
+        grid = np.concatenate([x, y])
+        cdf_x = np.searchsorted(x, grid, side="right") / len(x)
+        cdf_y = np.searchsorted(y, grid, side="right") / len(y)
+        out.append(np.max(np.abs(cdf_x - cdf_y)))
+    return np.array(out)
+
+
+def ks_score(a, b):
+    """1D-KS score: 1 - mean over columns of the two-sample KS statistic; 1 for identical samples."""
+    return float(1.0 - ks_statistics(a, b).mean())
+
+
+def _count_lower_left(px, py, qx, qy):
+    """For each query q: #{points p with px < qx and py < qy}, in O((n + m) log^2 n).
+
+    Points sorted by x; the prefix of the first r = #{px < qx} points is split
+    into aligned power-of-two blocks (the binary digits of r); each block is
+    pre-sorted by y, so one searchsorted per level counts its points below qy.
+    """
+    order = np.argsort(px, kind="stable")
+    xs, ys = px[order], py[order]
+    n = len(xs)
+    size = 1 << max(0, (n - 1).bit_length())
+    yrank = np.full(size, n, np.int64)  # padding ranks sort last and never count
+    yrank[:n] = np.searchsorted(np.sort(py), ys, side="left")
+    r = np.searchsorted(xs, qx, side="left")
+    q_rank = np.searchsorted(np.sort(py), qy, side="left")
+    count = np.zeros(len(qx), np.int64)
+    level = 1
+    while level <= size:
+        blocks = np.sort(yrank.reshape(-1, level), axis=1)
+        keys = (np.arange(size // level, dtype=np.int64)[:, None] * (n + 1) + blocks).ravel()
+        has = (r & level) != 0
+        block = (r[has] >> level.bit_length()) << 1  # the block of this level inside prefix [0, r)
+        found = np.searchsorted(keys, block * (n + 1) + q_rank[has], side="left")
+        count[has] += found - block * level
+        level <<= 1
+    return count
+
+
+def _quadrant_fractions(px, py, qx, qy):
+    """(m, 4) fractions of the points in the four quadrants around each query point."""
+    n = len(px)
+    lower_left = _count_lower_left(px, py, qx, qy)
+    left = np.searchsorted(np.sort(px), qx, side="left")
+    below = np.searchsorted(np.sort(py), qy, side="left")
+    quadrants = np.stack([lower_left, left - lower_left, below - lower_left,
+                          n - left - below + lower_left], axis=1)
+    return quadrants / n
+
+
+def ks2d_statistic(a, b):
+    """Fasano-Franceschini two-sample 2-D KS statistic of (N, 2) samples a and b.
+
+    Around every point of a (then of b) as origin, the largest difference
+    between the fractions of a and of b in any of the four quadrants; D is the
+    mean of the two maxima (Fasano & Franceschini 1987, MNRAS 225, 155).
+    Points on a quadrant's boundary count toward the upper/right quadrants.
+    Quadrant counts come from a dominance count in O(n log^2 n), so 50,000
+    against 50,000 takes about a second instead of the naive O(n^2).
+    """
+    a, b = _two_samples(a, b, min_dim=2)
+    if a.shape[1] != 2:
+        raise ValueError(f"ks2d_statistic takes (N, 2) samples, got {a.shape[1]} columns")
+    maxima = []
+    for origins in (a, b):
+        fa = _quadrant_fractions(a[:, 0], a[:, 1], origins[:, 0], origins[:, 1])
+        fb = _quadrant_fractions(b[:, 0], b[:, 1], origins[:, 0], origins[:, 1])
+        maxima.append(np.max(np.abs(fa - fb)))
+    return float(np.mean(maxima))
+
+
+def ks2d_score(a, b):
+    """2D-KS score: 1 - mean over all column pairs of the Fasano-Franceschini statistic."""
+    a, b = _two_samples(a, b, min_dim=2)
+    pairs = [(i, j) for i in range(a.shape[1]) for j in range(i + 1, a.shape[1])]
+    return float(1.0 - np.mean([ks2d_statistic(a[:, [i, j]], b[:, [i, j]]) for i, j in pairs]))
+
+
+def correlation_similarity(a, b):
+    """CS score: 1 - mean over column pairs i < j of |r_a(i, j) - r_b(i, j)| / 2,
+    r the Pearson correlation; 1 for equal correlation structure, 0 for opposite +-1."""
+    a, b = _two_samples(a, b, min_dim=2)
+    if np.any(np.ptp(a, axis=0) == 0) or np.any(np.ptp(b, axis=0) == 0):
+        raise ValueError("a column is constant: its correlation is undefined")
+    upper = np.triu_indices(a.shape[1], 1)
+    ra, rb = (np.corrcoef(x, rowvar=False)[upper] for x in (a, b))
+    return float(1.0 - np.mean(np.abs(ra - rb)) / 2.0)
+
+
+def mape(y_true, y_pred):
+    """Mean absolute percentage error of each column, in percent: (d,)."""
+    y_true, y_pred = _two_samples(y_true, y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred differ in shape: {y_true.shape}, {y_pred.shape}")
+    if np.any(y_true == 0):
+        raise ValueError("MAPE is undefined where y_true is 0")
+    return 100.0 * np.mean(np.abs((y_pred - y_true) / y_true), axis=0)
+
+
+def supervised_mape(train_x, train_y, test_x, test_y, n_estimators=50, seed=0, n_jobs=None):
+    """MAPE (d,) of a random forest trained on (train_x -> train_y), tested on (test_x, test_y).
+
+    One multi-output ``RandomForestRegressor`` of ``n_estimators`` trees on
+    log(train_y): the targets differ by orders of magnitude (ohms and
+    microfarads) and a forest on their logarithms weighs relative errors
+    alike. (The paper's SLP protocol: 50 trees, trained on generated data,
+    tested on the original.) Targets must be positive.
+    """
+    from sklearn.ensemble import RandomForestRegressor
+
+    train_y, test_y = np.asarray(train_y, np.float64), np.asarray(test_y, np.float64)
+    if np.any(train_y <= 0) or np.any(test_y <= 0):
+        raise ValueError("supervised_mape regresses log(targets): targets must be positive")
+    forest = RandomForestRegressor(n_estimators, random_state=seed, n_jobs=n_jobs)
+    forest.fit(train_x, np.log(train_y))
+    return mape(test_y, np.exp(forest.predict(test_x)).reshape(test_y.shape))
+
+
+def slp_score(mape_percent):
+    """SLP score from per-target MAPE in percent: max(0, 1 - mean MAPE / 100)."""
+    return float(max(0.0, 1.0 - np.mean(mape_percent) / 100.0))
+
+
+def spectrum_regression_features(spectra):
+    """Features of complex spectra (N, K) for the SLP forests: [log10 |Z|, phase]."""
+    spectra = np.asarray(spectra)
+    return np.concatenate([np.log10(np.abs(spectra)), np.angle(spectra)], axis=1)
+
+
+def generator_scores(generated_parameters, true_parameters, generated_spectra=None, true_spectra=None,
+                     n_estimators=50, seed=0, n_jobs=None):
+    """The physics-aware flows paper's Table 1 (left) for one generator, each in [0, 1], 1 best.
+
+    Returns a dict: ``ks`` (1D-KS score), ``ks_per_parameter`` (1 - D of
+    each), ``ks2d`` (2D-KS score over all pairs), ``cs`` (correlation
+    similarity); with spectra also ``mape`` (per parameter, percent, of
+    forests trained on the generated spectra -> parameters and tested on the
+    true ones) and ``slp`` = 1 - mean MAPE / 100.
+    """
+    scores = {"ks": ks_score(generated_parameters, true_parameters),
+              "ks_per_parameter": 1.0 - ks_statistics(generated_parameters, true_parameters),
+              "ks2d": ks2d_score(generated_parameters, true_parameters),
+              "cs": correlation_similarity(generated_parameters, true_parameters)}
+    if generated_spectra is not None:
+        scores["mape"] = supervised_mape(spectrum_regression_features(generated_spectra), generated_parameters,
+                                         spectrum_regression_features(true_spectra), true_parameters,
+                                         n_estimators, seed, n_jobs)
+        scores["slp"] = slp_score(scores["mape"])
+    return scores
