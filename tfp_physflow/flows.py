@@ -158,7 +158,7 @@ class Flow(keras.Model):
 
 def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_units=(64, 64),
               activation="relu", network="mlp", transformer=None, num_bins=8, bound=4.0,
-              clamp=2.0, positive=None, dtype="float32", seed=0, name=None):
+              clamp=2.0, positive=None, scale=None, dtype="float32", seed=0, name=None):
     """Builds a Flow of a named kind, initialised at (close to) the identity.
 
     Kinds (latent -> data; consecutive blocks separated by a reversal):
@@ -183,6 +183,11 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
       num_bins, bound: spline settings (nsf, maf with splines).
       clamp: bound on the affine log-scales (realnvp, maf, cinn).
       positive: None, "softplus" or "exp": outputs on (0, inf).
+      scale: optional typical magnitude of each output (length event_dim):
+        appends a learnable DiagonalAffine (the physics-aware flows paper's
+        scaling layer) so that the untrained flow outputs scale * exp(z)
+        with positive="exp", or scale * z with positive=None. Lets one flow
+        emit quantities of very different sizes (ohms and microfarads).
       dtype: "float32" or "float64".
       seed: seed of the fixed random permutation (linear).
       name: Keras model name.
@@ -206,6 +211,14 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     if transformer not in (None, "affine", "spline") or (transformer and kind != "maf"):
         raise ValueError(f"transformer is 'affine' or 'spline', for kind 'maf' only; got {transformer!r}")
+    if scale is not None:
+        scale = [float(v) for v in scale]
+        if len(scale) != event_dim or not all(v > 0 and math.isfinite(v) for v in scale):
+            raise ValueError(f"scale must hold {event_dim} positive finite numbers, got {scale}")
+        if positive == "softplus":
+            raise ValueError("scale works with positive='exp' or None, not 'softplus' "
+                             "(softplus does not turn a shift into a scale)")
+        config["scale"] = scale
     num_layers = DEFAULT_LAYERS[kind] if num_layers is None else num_layers
     if not isinstance(num_layers, int) or num_layers < 1:
         raise ValueError(f"num_layers must be a positive int, got {num_layers!r}")
@@ -226,4 +239,8 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
             else:
                 steps.append(CouplingStep(event_dim, "spline" if kind == "nsf" else "affine",
                                           network=network, **common))
+    if scale is not None:
+        logs = [math.log(v) for v in scale]
+        steps.append(DiagonalStep(event_dim, shift=logs, dtype=dtype) if positive == "exp"
+                     else DiagonalStep(event_dim, log_scale=logs, dtype=dtype))
     return Flow(steps, event_dim, condition_dim, positive, config=config, name=name or kind, dtype=dtype)

@@ -23,15 +23,19 @@ class FlowStep(keras.layers.Layer):
 
 
 class DiagonalStep(FlowStep):
-    """Variables of a DiagonalAffine: shift and log-scale, both starting at 0."""
+    """Variables of a DiagonalAffine: shift and log-scale, starting at 0 unless given."""
 
-    def __init__(self, event_dim, **kwargs):
+    def __init__(self, event_dim, shift=None, log_scale=None, **kwargs):
         super().__init__(**kwargs)
-        self.shift = self.add_weight(shape=(event_dim,), initializer="zeros", name="shift")
-        self.log_scale = self.add_weight(shape=(event_dim,), initializer="zeros", name="log_scale")
+        self.shift = self.add_weight(shape=(event_dim,), initializer=_initial(shift), name="shift")
+        self.log_scale = self.add_weight(shape=(event_dim,), initializer=_initial(log_scale), name="log_scale")
 
     def bijector(self, condition=None):
         return bij.DiagonalAffine(self.shift, self.log_scale)
+
+
+def _initial(values):
+    return "zeros" if values is None else keras.initializers.Constant(np.asarray(values, np.float64).tolist())
 
 
 class LinearStep(FlowStep):
