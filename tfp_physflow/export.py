@@ -128,6 +128,54 @@ def export_flow(flow, path):
     return save_module(module, path, signatures={"log_prob": module.log_prob, "sample": module.sample})
 
 
+class PhysicsFlowModule(tf.Module):
+    """The exported PhysicsFlow: generated circuit parameters and their spectra.
+
+    Signatures (``n`` int32):
+      sample_parameters(n) -> {"parameters": (n, P), "log_prob": (n,)}
+      sample_spectra(n)    -> {"parameters": (n, P), "real": (n, K), "imag": (n, K)},
+        the impedance Z = real + j imag (Ohm) at ``frequencies``, row i from parameters[i].
+    ``frequencies`` (K,) Hz and ``description`` (JSON: circuit, parameter
+    names and units, flow configuration) are variables of the module.
+    """
+
+    def __init__(self, generator):
+        super().__init__(name="physflow_generator")
+        flow, layer = generator.flow, generator.layer
+        self.weights, mapping = _weight_copies([flow])
+        dtype = tf.as_dtype(flow.compute_dtype)
+        self.frequencies = tf.Variable(layer.frequencies, trainable=False, name="frequencies")
+        self.description = tf.Variable(json.dumps({
+            "format": "tfp_physflow.physics_flow/1", "circuit": layer.circuit.text,
+            "parameter_names": list(layer.circuit.parameter_names),
+            "parameter_units": list(layer.circuit.parameter_units), "dtype": dtype.name,
+            "config": flow.get_config()}, default=str), trainable=False, name="description")
+        n_spec = tf.TensorSpec([], tf.int32, name="n")
+
+        @tf.function(input_signature=[n_spec])
+        def sample_parameters(n):
+            with keras.StatelessScope(state_mapping=mapping):
+                params, lp = flow.sample_and_log_prob(_check_count(n, "sample_parameters"))
+            return {"parameters": params, "log_prob": lp}
+
+        @tf.function(input_signature=[n_spec])
+        def sample_spectra(n):
+            with keras.StatelessScope(state_mapping=mapping):
+                params = flow.sample(_check_count(n, "sample_spectra"))
+            z = layer.impedance(params)
+            return {"parameters": params, "real": tf.math.real(z), "imag": tf.math.imag(z)}
+
+        self.sample_parameters, self.sample_spectra = sample_parameters, sample_spectra
+
+
+def export_physics_flow(generator, path):
+    """Writes a ``PhysicsFlow`` as a SavedModel with ``sample_parameters`` and
+    ``sample_spectra`` signatures (atomic; see ``PhysicsFlowModule``)."""
+    module = PhysicsFlowModule(generator)
+    return save_module(module, path, signatures={"sample_parameters": module.sample_parameters,
+                                                 "sample_spectra": module.sample_spectra})
+
+
 class ClassifierModule(tf.Module):
     """The exported FlowClassifier: ``classify(x)`` with x (batch, d) in the original features.
 

@@ -50,6 +50,45 @@ def plot_statistic(t, y_true, cut=0.0, ax=None, bins=60, names=("class 0", "clas
     return fig
 
 
+def plot_pairs_2d(truth, model, names, pairs=None, bins=30, model_label="model"):
+    """2-D histograms of parameter pairs, truth (top row) beside model (bottom row), shared bins.
+
+    The physics-aware flows paper's Fig. 1 with ``pairs=[(2, 1), (2, 0)]``
+    (Ce against Re and Rs): y is the first index of each pair, x the second.
+    Each pair's bins span the truth's 0.5-99.5 percentile range, widened by 10 %.
+    """
+    truth, model = np.asarray(truth), np.asarray(model)
+    pairs = pairs or [(i, j) for i in range(truth.shape[1]) for j in range(i + 1, truth.shape[1])]
+    fig, axes = plt.subplots(2, len(pairs), figsize=(4 * len(pairs), 7), squeeze=False)
+    for col, (iy, ix) in enumerate(pairs):
+        edges = []
+        for i in (ix, iy):
+            lo, hi = np.percentile(truth[:, i], [0.5, 99.5])
+            pad = 0.1 * (hi - lo)
+            edges.append(np.linspace(lo - pad, hi + pad, bins + 1))
+        for row, (data, label) in enumerate(((truth, "truth"), (model, model_label))):
+            ax = axes[row, col]
+            ax.hist2d(data[:, ix], data[:, iy], bins=edges, cmap="viridis")
+            ax.set(xlabel=names[ix], ylabel=names[iy], title=f"{label}: {names[iy]} vs {names[ix]}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_marginals(truth, model, names, bins=50, model_label="model"):
+    """Histograms of each parameter, truth against model, on the truth's range (widened)."""
+    truth, model = np.asarray(truth), np.asarray(model)
+    fig, axes = plt.subplots(1, truth.shape[1], figsize=(4 * truth.shape[1], 3.5), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        lo, hi = np.percentile(truth[:, i], [0.5, 99.5])
+        edges = np.linspace(lo - 0.3 * (hi - lo), hi + 0.3 * (hi - lo), bins + 1)
+        ax.hist(truth[:, i], edges, density=True, histtype="stepfilled", alpha=0.4, label="truth")
+        ax.hist(model[:, i], edges, density=True, histtype="step", lw=1.5, label=model_label)
+        ax.set(xlabel=names[i], ylabel="density")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 def _figure(ax):
     if ax is None:
         return plt.subplots(figsize=(6, 4))

@@ -1,8 +1,9 @@
-"""Differentiable physics: equivalent circuits, their Keras layer, circuit fitting."""
+"""Differentiable physics: equivalent circuits, their Keras layer, circuit fitting, physics flows."""
 
 from .circuits import DEFAULT_CIRCUIT, ELEMENTS, Circuit, check_frequencies
 from .fitting import CircuitFit, fit_circuit
+from .generator import PhysicsFlow, initial_scale, make_physics_flow
 from .layers import ImpedanceLayer, default_frequencies, spectrum_features
 
-__all__ = ["Circuit", "CircuitFit", "DEFAULT_CIRCUIT", "ELEMENTS", "ImpedanceLayer", "check_frequencies",
-           "default_frequencies", "fit_circuit", "spectrum_features"]
+__all__ = ["Circuit", "CircuitFit", "DEFAULT_CIRCUIT", "ELEMENTS", "ImpedanceLayer", "PhysicsFlow", "check_frequencies",
+           "default_frequencies", "fit_circuit", "initial_scale", "make_physics_flow", "spectrum_features"]

@@ -1,9 +1,12 @@
-"""Training: the one loop, its losses and the maximum-likelihood entry point."""
+"""Training: the one loop, its losses, maximum-likelihood and adversarial trainers, the classifier."""
 
+from .adversarial import AdversarialModel, WassersteinObjective, fit_adversarial
 from .classify import FlowClassifier
+from .critic import Critic
 from .history import History
-from .loop import fit
+from .loop import Phase, fit
 from .losses import NegativeLogLikelihood
 from .maximum_likelihood import fit_flow
 
-__all__ = ["FlowClassifier", "History", "NegativeLogLikelihood", "fit", "fit_flow"]
+__all__ = ["AdversarialModel", "Critic", "FlowClassifier", "History", "NegativeLogLikelihood", "Phase",
+           "WassersteinObjective", "fit", "fit_adversarial", "fit_flow"]

@@ -1,0 +1,105 @@
+"""PhysicsFlow: a flow of positive circuit parameters behind the circuit layer.
+
+g~ = Z_omega o g_theta (Schindler & Schmid, Eq. 5): a normalizing flow g
+emits positive circuit parameters, the circuit turns them into spectra. The
+composite is differentiable, not invertible, and trains adversarially
+(``train.adversarial``); the parameter flow itself keeps its density.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..flows import make_flow
+from ..validation import check_finite_array
+from .circuits import DEFAULT_CIRCUIT, Circuit
+from .fitting import fit_circuit
+from .layers import ImpedanceLayer
+
+
+class PhysicsFlow(keras.Model):
+    """A parameter ``Flow`` (positive outputs) and an ``ImpedanceLayer``.
+
+    Attributes: ``flow`` (parameters, with log_prob), ``layer`` (parameters
+    -> features), ``parameter_names``.
+    Example:
+      >>> model = make_physics_flow("linear", spectra, frequencies)
+      >>> params, z = model.sample_spectra(1000, seed=0)   # (1000, 3), complex (1000, K)
+    """
+
+    def __init__(self, flow, layer, **kwargs):
+        super().__init__(**kwargs)
+        if flow.event_dim != layer.circuit.num_parameters or flow.condition_dim is not None:
+            raise ValueError(f"the flow must be unconditional with {layer.circuit.num_parameters} outputs "
+                             f"(the parameters of {layer.circuit.text!r}), got event_dim={flow.event_dim}")
+        self.flow, self.layer = flow, layer
+        self.parameter_names = tuple(layer.circuit.parameter_names)
+        self.built = True
+
+    def sample_parameters(self, n, seed=None):
+        """(n, P) circuit parameters."""
+        return self.flow.sample(n, seed=seed)
+
+    def sample_spectra(self, n, seed=None):
+        """(parameters (n, P), complex spectra (n, K))."""
+        params = self.sample_parameters(n, seed)
+        return params, self.layer.impedance(params)
+
+    def sample_features(self, n, seed=None):
+        """(parameters (n, P), features (n, F)): what the critic sees of generated spectra."""
+        params = self.sample_parameters(n, seed)
+        return params, self.layer(params)
+
+    def features(self, spectra):
+        """Features of measured complex spectra (N, K), made exactly as for generated ones."""
+        return self.layer.features(tf.convert_to_tensor(spectra, tf.complex64 if self.compute_dtype == "float32"
+                                                        else tf.complex128))
+
+
+def initial_scale(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, num=64, seed=0):
+    """Typical parameter magnitudes from spectra alone: the geometric mean of
+    ``fit_circuit`` on ``num`` of them (no labels involved)."""
+    spectra = np.asarray(spectra)
+    rows = np.random.default_rng(seed).permutation(len(spectra))[:num]
+    fit = fit_circuit(spectra[rows], circuit, frequencies, restarts=8, refine=2)
+    return np.exp(np.mean(np.log(fit.parameters), axis=0))
+
+
+def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, positive="exp", scale="auto",
+                      representation="bode", finite_differences=True, dtype="float32", **flow_kwargs):
+    """Builds a PhysicsFlow for measured, unlabeled spectra.
+
+    Args:
+      kind: flow kind for the parameters ("diagonal", "linear", "realnvp",
+        "nsf", "maf"; see ``make_flow``).
+      spectra: complex (N, K) measured spectra. They set the feature
+        normalisation and, with ``scale="auto"``, the starting scale; no
+        parameter values are needed.
+      frequencies: (K,) Hz of the spectra.
+      circuit: circuit string whose parameters the flow emits.
+      positive: "exp" (default) or "softplus": parameters positive by
+        construction. With "exp" a learnable output scale is appended (the
+        paper's diagonal scaling layer); "softplus" takes ``scale=None``.
+      scale: "auto" (geometric mean of ``fit_circuit`` on 64 spectra), None,
+        or P typical magnitudes.
+      representation, finite_differences: features the critic sees (``ImpedanceLayer``).
+      **flow_kwargs: passed to ``make_flow`` (num_layers, hidden_units, ...).
+    """
+    spectra = np.asarray(spectra)
+    if spectra.ndim != 2 or not np.iscomplexobj(spectra):
+        raise ValueError(f"spectra must be complex of shape (N, K), got {spectra.dtype} {spectra.shape}")
+    check_finite_array(spectra, "spectra")
+    frequencies = np.asarray(frequencies, np.float64)
+    if spectra.shape[1] != len(frequencies):
+        raise ValueError(f"spectra have {spectra.shape[1]} frequencies but frequencies has {len(frequencies)}")
+    circuit = Circuit(circuit) if isinstance(circuit, str) else circuit
+    if isinstance(scale, str):
+        if scale != "auto":
+            raise ValueError(f"scale must be 'auto', None or a list of magnitudes, got {scale!r}")
+        scale = initial_scale(spectra, circuit, frequencies)
+    layer = ImpedanceLayer(circuit, frequencies, representation, finite_differences, dtype=dtype)
+    layer = ImpedanceLayer(circuit, frequencies, representation, finite_differences,
+                           normalization=layer.fit_normalization(spectra), dtype=dtype)
+    flow = make_flow(kind, circuit.num_parameters, positive=positive,
+                     scale=None if scale is None else list(np.asarray(scale, np.float64)), dtype=dtype, **flow_kwargs)
+    return PhysicsFlow(flow, layer, name=f"physics_{kind}", dtype=dtype)
