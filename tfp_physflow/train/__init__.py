@@ -7,6 +7,7 @@ from .history import History
 from .loop import Phase, fit
 from .losses import NegativeLogLikelihood
 from .maximum_likelihood import fit_flow
+from .vae import CVAE, EvidenceLowerBound, fit_cvae
 
-__all__ = ["AdversarialModel", "Critic", "FlowClassifier", "History", "NegativeLogLikelihood", "Phase",
-           "WassersteinObjective", "fit", "fit_adversarial", "fit_flow"]
+__all__ = ["AdversarialModel", "CVAE", "Critic", "EvidenceLowerBound", "FlowClassifier", "History", "NegativeLogLikelihood", "Phase",
+           "WassersteinObjective", "fit", "fit_adversarial", "fit_cvae", "fit_flow"]
