@@ -95,8 +95,7 @@ def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=
     omega = 2 * np.pi * f
     is_alpha = np.array([p == "alpha" for _, p in circuit.parameter_kinds()])
     rng = np.random.default_rng(seed)
-    solve = tf.function(lambda theta, target, low, high, steps: _levenberg_marquardt(
-        circuit, f, theta, target, low, high, tf.constant(is_alpha), steps), reduce_retracing=True)
+    solve = _solver(circuit, f, is_alpha)
     params, residuals = [], []
     for start in range(0, len(z), chunk_size):
         zc = z[start:start + chunk_size]
@@ -122,6 +121,18 @@ def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=
         params.append(_from_theta(tf.constant(theta[:, 0]), is_alpha).numpy())
         residuals.append(np.sqrt(cost[:, 0] / f.size))
     return CircuitFit(np.concatenate(params), np.concatenate(residuals), circuit)
+
+
+_SOLVERS = {}
+
+
+def _solver(circuit, frequencies, is_alpha):
+    """One traced solver per circuit and frequency set, reused across calls (no retracing)."""
+    key = (circuit.text, frequencies.tobytes())
+    if key not in _SOLVERS:
+        _SOLVERS[key] = tf.function(lambda theta, target, low, high, steps: _levenberg_marquardt(
+            circuit, frequencies, theta, target, low, high, tf.constant(is_alpha), steps), reduce_retracing=True)
+    return _SOLVERS[key]
 
 
 def _levenberg_marquardt(circuit, frequencies, theta, target, low, high, is_alpha, iterations):
