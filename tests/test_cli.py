@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 from tfp_physflow.cli import main
@@ -30,3 +31,130 @@ def test_unknown_option_exits_non_zero():
     with pytest.raises(SystemExit) as err:
         main(["smoke", "--kind", "glow"])
     assert err.value.code != 0
+
+
+# -- the commands on a user's own files ---------------------------------------------------------------------
+
+COMMANDS = ["demo", "train", "sample", "evaluate", "export", "info", "classify", "smoke"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command, capsys):
+    with pytest.raises(SystemExit) as err:
+        main([command, "--help"])
+    assert err.value.code == 0
+    assert f"Example: physflow {command}" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    from tfp_physflow.data import two_moons
+
+    root = tmp_path_factory.mktemp("cli")
+    x = two_moons(1500, seed=0) * [10.0, 1.0] + [100.0, 0.0]  # unstandardised columns
+    np.savetxt(root / "moons.csv", x, delimiter=",", header="a,b", comments="")
+    np.save(root / "moons.npy", x)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained_run(workdir):
+    run = workdir / "run"
+    assert main(["train", str(workdir / "moons.csv"), "--kind", "realnvp", "--layers", "3", "--epochs", "15",
+                 "--out", str(run), "--quiet"]) == 0
+    assert main(["export", str(run), str(run / "saved_model")]) == 0
+    return run
+
+
+def test_train_then_export_info_sample_and_evaluate(trained_run, workdir, capsys):
+    capsys.readouterr()
+    model = str(trained_run / "saved_model")
+    assert main(["info", model]) == 0
+    out = capsys.readouterr().out
+    assert "signature log_prob(x: float32 (None, None))" in out and "format: tfp_physflow.flow/1" in out
+    assert main(["sample", model, "-n", "800", "--out", str(workdir / "s.csv")]) == 0
+    samples = np.loadtxt(workdir / "s.csv", delimiter=",", skiprows=1)
+    assert samples.shape == (800, 2)
+    data = np.load(workdir / "moons.npy")
+    np.testing.assert_allclose(samples.mean(0), data.mean(0), atol=0.15 * data.std(0).max())  # the data's scale
+    np.testing.assert_allclose(samples.std(0), data.std(0), rtol=0.15)
+    assert main(["evaluate", model, str(workdir / "moons.npy")]) == 0
+    out = capsys.readouterr().out
+    nll = -float(out.split("mean log-likelihood ")[1].split()[0])
+    from tfp_physflow.metrics import gaussian_log_likelihood
+
+    assert nll < -gaussian_log_likelihood(data, data) - 0.15  # better than the best Gaussian
+    ks = float(out.split("1D-KS ")[1].split(",")[0])
+    assert ks > 0.9
+    assert (trained_run / "loss.png").exists() and (trained_run / "history.json").exists()
+
+
+def test_conditional_train_and_sample(workdir, capsys):
+    rng = np.random.default_rng(0)
+    c = rng.normal(size=(1200, 1))
+    x = np.hstack([c + 0.1 * rng.normal(size=(1200, 1)), -c + 0.1 * rng.normal(size=(1200, 1))])
+    np.save(workdir / "cx.npy", x)
+    np.save(workdir / "cc.npy", c)
+    run = workdir / "cond"
+    assert main(["train", str(workdir / "cx.npy"), "--condition", str(workdir / "cc.npy"), "--kind", "cinn",
+                 "--layers", "4", "--epochs", "25", "--out", str(run), "--quiet"]) == 0
+    assert main(["export", str(run), str(run / "sm")]) == 0
+    np.save(workdir / "c2.npy", np.array([[1.0], [-0.5]]))
+    assert main(["sample", str(run / "sm"), "-n", "300", "--condition", str(workdir / "c2.npy"),
+                 "--out", str(workdir / "cs.npy")]) == 0
+    samples = np.load(workdir / "cs.npy")
+    assert samples.shape == (2, 300, 2)
+    np.testing.assert_allclose(samples.mean(1), [[1.0, -1.0], [-0.5, 0.5]], atol=0.25)
+
+
+def test_classify_trains_reports_and_exports(tmp_path, capsys):
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(600, 4, n_informative=3, n_redundant=0, random_state=0)
+    np.savetxt(tmp_path / "train.csv", np.column_stack([x[:400], y[:400]]), delimiter=",")
+    np.savetxt(tmp_path / "test.csv", np.column_stack([x[400:], y[400:]]), delimiter=",")
+    assert main(["classify", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"), "--kind", "maf",
+                 "--layers", "2", "--hidden", "16", "--epochs", "20", "--out", str(tmp_path / "clf"),
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert float(out.split("test accuracy ")[1].split()[0]) > 0.75
+    assert (tmp_path / "clf" / "roc.png").exists() and (tmp_path / "clf" / "saved_model" / "saved_model.pb").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "{d}/missing.csv", "--out", "{d}/x"], "does not exist"),
+    (["train", "{d}/bad.csv", "--out", "{d}/x"], "line 3: not comma-separated numbers"),
+    (["train", "{d}/ragged.csv", "--out", "{d}/x"], "different numbers of columns"),
+    (["train", "{d}/nan.csv", "--out", "{d}/x"], "NaN or inf (first in row 2)"),
+    (["train", "{d}/moons.csv", "--kind", "cinn", "--out", "{d}/x"], "give --condition"),
+    (["train", "{d}/data.json", "--out", "{d}/x"], "unknown format"),
+    (["export", "{d}", "{d}/sm"], "holds no trained flow"),
+    (["info", "{d}"], "not a SavedModel"),
+    (["evaluate", "{run}/saved_model", "{d}/three.csv"], "has 3 columns, expected 2"),
+    (["sample", "{run}/saved_model", "--condition", "{d}/moons.csv"], "unconditional"),
+    (["classify", "{d}/moons.csv", "--label-column", "5", "--out", "{d}/c"], "outside the 2 columns"),
+])
+def test_bad_input_ends_with_one_clear_line_and_status_2(argv, message, workdir, trained_run, capsys):
+    (workdir / "bad.csv").write_text("a,b\n1,2\n3,x\n")
+    (workdir / "ragged.csv").write_text("1,2\n3\n")
+    (workdir / "nan.csv").write_text("1,2\nnan,3\n")
+    (workdir / "data.json").write_text("{}")
+    np.savetxt(workdir / "three.csv", np.ones((4, 3)), delimiter=",")
+    capsys.readouterr()
+    argv = [a.format(d=workdir, run=trained_run) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("physflow: error:") and message in err and "\n" not in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_demo_runs_the_main_job(tmp_path):
+    exe = shutil.which("physflow")
+    out = subprocess.run([exe, "demo", "--quiet", "--out", str(tmp_path)], capture_output=True, text=True,
+                         timeout=1200)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Table 1 (left)" in out.stdout and "Table 1 (right)" in out.stdout
+    row = next(line for line in out.stdout.splitlines() if line.startswith("linear "))
+    assert float(row.split()[1]) > 0.8  # averaged 1D-KS score
+    for name in ("figure1.png", "loss_linear.png", "marginals_linear.png", "generator/saved_model.pb"):
+        assert (tmp_path / name).exists()

@@ -38,3 +38,22 @@ def test_density_classification_prints_every_comparison(tmp_path):
     rows = [line for line in out.splitlines() if line.strip().startswith("FlowClassifier")]
     assert len(rows) == 6 and all(0.8 < float(r.split()[2]) <= 1.0 for r in rows)
     assert "Table III" in out  # run, or skipped with the name of the missing file
+
+
+@pytest.mark.slow
+def test_ecm_adversarial_quick_recovers_the_parameter_ranges(tmp_path):
+    out = run([str(ROOT / "examples" / "ecm_adversarial.py"), "--quick", "--quiet", "--out", str(tmp_path)], tmp_path)
+    row = next(line for line in out.splitlines() if line.startswith("diagonal "))
+    assert float(row.split()[1]) > 0.8, row  # averaged 1D-KS score
+    assert "Table 1 (right)" in out and (tmp_path / "figure1.png").exists()
+    assert (tmp_path / "generator" / "saved_model.pb").exists()
+
+
+@pytest.mark.slow
+def test_coulomb_inverse_quick_compares_cinn_and_cvae(tmp_path):
+    out = run([str(ROOT / "examples" / "coulomb_inverse.py"), "--quick", "--quiet", "--out", str(tmp_path)], tmp_path)
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith(("cINN ", "CVAE "))}
+    assert set(rows) == {"cINN", "CVAE"}
+    for name, row in rows.items():
+        assert float(row[1]) < 0.05, row  # MSE (angstrom^2) of one posterior sample
+    assert (tmp_path / "learning_curves.png").exists() and (tmp_path / "saved_model_cvae" / "saved_model.pb").exists()

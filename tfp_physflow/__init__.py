@@ -1,6 +1,12 @@
 """tfp_physflow: physics-aware normalizing flows on TensorFlow Probability."""
 
-import keras as _keras
+import os as _os
+
+# TensorFlow's C++ start-up chatter (oneDNN, CUDA probing, XLA service lines)
+# hides our progress and results; a user's own setting wins.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras as _keras  # noqa: E402
 
 if _keras.backend.backend() != "tensorflow":
     raise ImportError("tfp_physflow needs the TensorFlow Keras backend; "

@@ -1,0 +1,235 @@
+"""physflow train, export, sample, evaluate and info: a flow on the user's own data."""
+
+import json
+import os
+
+import numpy as np
+
+from .io import read_array, write_array
+
+CONFIG, WEIGHTS = "flow.json", "flow.weights.h5"
+
+
+# -- train -----------------------------------------------------------------------------------------------
+
+def add_train_arguments(p):
+    from ..flows import KINDS
+
+    p.add_argument("data", help="samples, one per row (.npy, .csv with optional header, or .npz)")
+    p.add_argument("--condition", help="conditions, one row per sample (a conditional flow p(x | c))")
+    p.add_argument("--key", help="array name inside .npz files")
+    p.add_argument("--kind", default="realnvp", choices=KINDS, help="flow kind (default realnvp; cinn needs --condition)")
+    p.add_argument("--layers", type=int, help="number of blocks (default per kind)")
+    p.add_argument("--hidden", type=int, nargs="+", default=[64, 64], help="hidden widths (default 64 64)")
+    p.add_argument("--network", default="mlp", choices=["mlp", "resnet"], help="coupling networks (default mlp)")
+    p.add_argument("--epochs", type=int, default=100, help="maximum epochs (default 100)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--validation-split", type=float, default=0.1, help="held out for early stopping (default 0.1)")
+    p.add_argument("--patience", type=int, default=10, help="epochs without improvement before stopping (default 10)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="folder for flow.json, flow.weights.h5, history.json and loss.png")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def train(args):
+    from ..flows import make_flow
+    from ..plots import plot_history
+    from ..train import fit_flow
+
+    x = read_array(args.data, key=args.key, name="data")
+    condition = None if args.condition is None else read_array(args.condition, key=args.key, name="condition")
+    if condition is not None and len(condition) != len(x):
+        raise ValueError(f"data has {len(x)} rows but condition has {len(condition)}")
+    if args.kind == "cinn" and condition is None:
+        raise ValueError("--kind cinn is conditional: give --condition FILE")
+    if args.kind in ("diagonal", "linear") and condition is not None:
+        raise ValueError(f"--kind {args.kind} takes no --condition; use realnvp, maf, nsf or cinn")
+    if x.shape[1] < 2 and args.kind in ("realnvp", "nsf", "cinn"):
+        raise ValueError(f"--kind {args.kind} needs at least 2 data columns; {args.data!r} has 1 (use maf)")
+    mean, std = x.mean(0), x.std(0)
+    if np.any(std == 0):
+        raise ValueError(f"data column {int(np.argmax(std == 0))} is constant: a density needs spread")
+    # The flow starts as N(mean, diag std^2): a learnable scale and shift after the
+    # chain, so it trains on the data as given and serves it without a separate scaler.
+    flow = make_flow(args.kind, x.shape[1], None if condition is None else condition.shape[1],
+                     num_layers=args.layers, hidden_units=tuple(args.hidden), network=args.network,
+                     scale=list(std), seed=args.seed)
+    flow.flow_steps[-1].shift.assign(mean)
+    history = fit_flow(flow, x.astype("float32"), None if condition is None else condition.astype("float32"),
+                       epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                       validation_split=args.validation_split, patience=args.patience, seed=args.seed,
+                       verbose=not args.quiet)
+    os.makedirs(args.out, exist_ok=True)
+    flow.save_weights(os.path.join(args.out, WEIGHTS))
+    with open(os.path.join(args.out, CONFIG), "w") as f:
+        json.dump({"config": flow.get_config(), "data": os.path.abspath(args.data)}, f, indent=1, default=str)
+    history.save(os.path.join(args.out, "history.json"))
+    plot_history(history, title=f"{args.kind}: negative log-likelihood").savefig(os.path.join(args.out, "loss.png"))
+    monitored = history["val_loss"][history.best_epoch - 1] if history.best_epoch else history["loss"][-1]
+    print(f"trained {args.kind} on {len(x)} rows x {x.shape[1]} columns: {len(history)} epochs "
+          f"({history.stop_reason}), best held-out NLL {monitored:.4f} per row; flow in {args.out}/ "
+          f"(export it with: physflow export {args.out} {os.path.join(args.out, 'saved_model')})")
+    return 0
+
+
+def load_trained_flow(run_dir):
+    """The Flow written by ``physflow train`` into ``run_dir``."""
+    from ..flows import make_flow
+
+    config_path, weights_path = os.path.join(run_dir, CONFIG), os.path.join(run_dir, WEIGHTS)
+    if not (os.path.isfile(config_path) and os.path.isfile(weights_path)):
+        raise ValueError(f"{run_dir!r} holds no trained flow ({CONFIG} and {WEIGHTS} from physflow train)")
+    with open(config_path) as f:
+        config = json.load(f)["config"]
+    config["hidden_units"] = tuple(config["hidden_units"])
+    flow = make_flow(**config)
+    flow.load_weights(weights_path)
+    return flow
+
+
+# -- export ----------------------------------------------------------------------------------------------
+
+def add_export_arguments(p):
+    p.add_argument("run_dir", help="folder written by physflow train")
+    p.add_argument("saved_model", help="folder to write the SavedModel to (replaced atomically)")
+
+
+def export(args):
+    from ..export import export_flow
+
+    path = export_flow(load_trained_flow(args.run_dir), args.saved_model)
+    print(f"SavedModel with signatures log_prob and sample in {path}")
+    return 0
+
+
+# -- SavedModels: info, sample, evaluate -------------------------------------------------------------------
+
+def _load(path):
+    import tensorflow as tf
+
+    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+        raise ValueError(f"{path!r} is not a SavedModel folder (no saved_model.pb)")
+    model = tf.saved_model.load(path)
+    description = getattr(model, "description", None)
+    description = json.loads(description.numpy().decode()) if description is not None else {}
+    return model, description
+
+
+def add_info_arguments(p):
+    p.add_argument("saved_model", help="SavedModel folder")
+
+
+def info(args):
+    model, description = _load(args.saved_model)
+    print(f"SavedModel {args.saved_model}")
+    for name, fn in model.signatures.items():
+        inputs = ", ".join(f"{k}: {_spec(s)}" for k, s in sorted(fn.structured_input_signature[1].items()))
+        outputs = ", ".join(f"{k}: {_spec(s)}" for k, s in sorted(fn.structured_outputs.items()))
+        print(f"  signature {name}({inputs}) -> {outputs}")
+    if description:
+        print("description:")
+        for key, value in description.items():
+            print(f"  {key}: {json.dumps(value) if not isinstance(value, str) else value}")
+    else:
+        print("no tfp_physflow description (not written by tfp_physflow)")
+    return 0
+
+
+def _spec(spec):
+    shape = "(" + ", ".join("None" if d is None else str(d) for d in spec.shape.as_list()) + ")"
+    return f"{spec.dtype.name} {shape}"
+
+
+def add_sample_arguments(p):
+    p.add_argument("saved_model", help="SavedModel of a flow, a physics generator or a conditional sampler")
+    p.add_argument("-n", type=int, default=1000, help="samples (per condition row) (default 1000)")
+    p.add_argument("--condition", help="conditions, one row each (conditional models)")
+    p.add_argument("--key", help="array name inside .npz files")
+    p.add_argument("--out", help="write samples to this .npy or .csv (default: print a summary)")
+
+
+def _draw(model, description, n, condition):
+    """Samples (n, d), or (batch, n, d) given conditions, from any tfp_physflow SavedModel."""
+    import tensorflow as tf
+
+    form = description.get("format", "")
+    n = tf.constant(n, tf.int32)
+    if form.startswith("tfp_physflow.physics_flow"):
+        return model.signatures["sample_parameters"](n=n)["parameters"].numpy(), description["parameter_names"]
+    if form.startswith("tfp_physflow.sampler"):
+        if condition is None:
+            raise ValueError("this model samples given conditions: give --condition FILE")
+        out = model.signatures[description["signature"]](**{description["condition"]: tf.constant(
+            condition, tf.float32), "n": n})
+        return out[description["output"]].numpy(), None
+    if form.startswith("tfp_physflow.flow"):
+        if (condition is None) != (description.get("condition_dim") is None):
+            raise ValueError("this flow is " + ("conditional: give --condition FILE" if condition is None
+                                                else "unconditional: drop --condition"))
+        inputs = {"n": n} if condition is None else {"n": n, "condition": tf.constant(
+            condition, description.get("dtype", "float32"))}
+        return model.signatures["sample"](**inputs)["samples"].numpy(), None
+    raise ValueError(f"this SavedModel ({form or 'not from tfp_physflow'}) has no sampling signature")
+
+
+def _condition(args, description):
+    if args.condition is None:
+        return None
+    dim = description.get("condition_dim")
+    return read_array(args.condition, key=args.key, columns=dim, name="condition")
+
+
+def sample(args):
+    if args.n < 1:
+        raise ValueError(f"-n must be >= 1, got {args.n}")
+    model, description = _load(args.saved_model)
+    samples, names = _draw(model, description, args.n, _condition(args, description))
+    if args.out:
+        array = samples if samples.ndim == 2 or args.out.endswith(".npy") else np.concatenate(
+            [np.repeat(np.arange(len(samples)), samples.shape[1])[:, None], samples.reshape(-1, samples.shape[-1])], 1)
+        columns = list(names or [f"x{i}" for i in range(samples.shape[-1])])
+        header = columns if samples.ndim == 2 else ["condition_row"] + columns
+        write_array(args.out, array, header=header)
+        print(f"wrote {samples.shape} samples to {args.out}")
+    else:
+        flat = samples.reshape(-1, samples.shape[-1])
+        print(f"{samples.shape} samples; per column mean {np.array2string(flat.mean(0), precision=4)}, "
+              f"std {np.array2string(flat.std(0), precision=4)}")
+    return 0
+
+
+def add_evaluate_arguments(p):
+    p.add_argument("saved_model", help="SavedModel of a flow or a physics generator")
+    p.add_argument("data", help="data to score (for a physics generator: the true parameters)")
+    p.add_argument("--condition", help="conditions of the data rows (conditional flows)")
+    p.add_argument("--key", help="array name inside .npz files")
+
+
+def evaluate(args):
+    import tensorflow as tf
+
+    from .. import metrics
+
+    model, description = _load(args.saved_model)
+    form = description.get("format", "")
+    dim = description.get("event_dim") or len(description.get("parameter_names", [])) or None
+    x = read_array(args.data, key=args.key, columns=dim, name="data")
+    condition = _condition(args, description)
+    if form.startswith("tfp_physflow.flow"):
+        inputs = {"x": tf.constant(x, description.get("dtype", "float32"))}
+        if condition is not None:
+            inputs["condition"] = tf.constant(condition, description.get("dtype", "float32"))
+        log_prob = model.signatures["log_prob"](**inputs)["log_prob"].numpy()
+        print(f"mean log-likelihood {log_prob.mean():.4f} +- {log_prob.std() / np.sqrt(len(log_prob)):.4f} "
+              f"per row over {len(x)} rows")
+    if condition is not None:
+        return 0
+    samples, _ = _draw(model, description, len(x), None)
+    print(f"samples against data (scores in [0, 1], 1 best): 1D-KS {metrics.ks_score(samples, x):.4f}", end="")
+    if x.shape[1] >= 2:
+        print(f", 2D-KS {metrics.ks2d_score(samples, x):.4f}, "
+              f"correlation similarity {metrics.correlation_similarity(samples, x):.4f}")
+    else:
+        print()
+    return 0
