@@ -57,3 +57,13 @@ def test_coulomb_inverse_quick_compares_cinn_and_cvae(tmp_path):
     for name, row in rows.items():
         assert float(row[1]) < 0.05, row  # MSE (angstrom^2) of one posterior sample
     assert (tmp_path / "learning_curves.png").exists() and (tmp_path / "saved_model_cvae" / "saved_model.pb").exists()
+
+
+@pytest.mark.slow
+def test_physics_vae_quick_prints_every_variant(tmp_path):
+    out = run([str(ROOT / "examples" / "physics_vae.py"), "--quick", "--quiet", "--out", str(tmp_path)], tmp_path)
+    for variant in ("VAE ", "VAE+PF ", "PhysVAE ", "PhysVAE+PF ", "PhysVAE+PF+Att "):
+        rows = [line for line in out.splitlines() if line.startswith(variant)]
+        assert len(rows) == 2, variant  # pendulum and locomotion
+        assert all(0 < float(r.split()[1]) < 0.3 for r in rows)  # test MAE without dropout, radians
+    assert (tmp_path / "pendulum.png").exists() and (tmp_path / "locomotion.png").exists()

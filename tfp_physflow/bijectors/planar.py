@@ -12,7 +12,7 @@ def _safe_squared_norm(w):
     Why: w = 0 would divide 0 by 0 in the u_hat correction; with the floor the
     correction is exactly 0 there (the layer is then a pure shift).
     """
-    tiny = np.finfo(w.dtype.as_numpy_dtype).tiny
+    tiny = np.finfo(tf.as_dtype(w.dtype).as_numpy_dtype).tiny  # Keras variables name their dtype by string
     return tf.maximum(tf.reduce_sum(w * w, -1, keepdims=True), tiny)
 
 
