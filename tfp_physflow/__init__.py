@@ -23,16 +23,16 @@ from .nn import MLP, MaskedMLP, ResidualMLP  # noqa: E402
 from .physics import Circuit, ImpedanceLayer, PhysicsFlow, fit_circuit, make_physics_flow  # noqa: E402
 from .plots import plot_history  # noqa: E402
 from .train import (  # noqa: E402
-    CVAE, AdversarialModel, Critic, FlowClassifier, History, WassersteinObjective, fit, fit_adversarial, fit_cvae,
-    fit_flow)
+    CVAE, AdversarialModel, Critic, FlowClassifier, History, PhysicsVAE, WassersteinObjective, fit, fit_adversarial,
+    fit_cvae, fit_flow, fit_physics_vae)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AdversarialModel", "AffineCoupling", "CVAE", "Circuit", "Critic", "DiagonalAffine", "Exp", "Flow", "FlowBijector",
     "FlowClassifier", "History", "ImpedanceLayer", "KINDS", "LULinear", "MLP", "MaskedAutoregressive", "MaskedMLP",
-    "Permutation", "PhysicsFlow", "Planar", "ResidualMLP", "Reverse", "Softplus", "SplineCoupling",
+    "Permutation", "PhysicsFlow", "PhysicsVAE", "Planar", "ResidualMLP", "Reverse", "Softplus", "SplineCoupling",
     "WassersteinObjective", "data", "export_classifier", "export_conditional_sampler", "export_flow", "export_physics_flow", "fit",
-    "fit_adversarial", "fit_circuit", "fit_cvae", "fit_flow", "make_flow", "make_physics_flow", "metrics", "physics",
+    "fit_adversarial", "fit_circuit", "fit_cvae", "fit_flow", "fit_physics_vae", "make_flow", "make_physics_flow", "metrics", "physics",
     "plot_history", "plots",
 ]
