@@ -247,3 +247,15 @@ def test_the_generator_exports_and_runs_without_tfp_physflow(data, tmp_path):
     np.testing.assert_allclose(np.array(got["real"]) + 1j * np.array(got["imag"]), z, rtol=1e-4)
     assert got["description"]["parameter_names"] == ["Rs", "Re", "Ce"]
     assert got["description"]["circuit"] == "Rs-p(Re,Ce)"
+
+
+def test_a_non_finite_critic_step_is_rejected_and_stops_the_run(data):
+    train, _ = data
+    model = small_model(train)
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    with pytest.warns(RuntimeWarning, match="non-finite"):
+        history = fit_adversarial(model, train.spectra[:256], objective=WassersteinObjective(gradient_penalty=np.nan),
+                                  epochs=2, batch_size=128, verbose=False)
+    assert "non-finite" in history.stop_reason
+    for a, b in zip(before, model.trainable_variables):
+        np.testing.assert_array_equal(a, b.numpy())  # no phase applied an update from the bad step

@@ -280,12 +280,15 @@ class _Steps:
             def apply(grads):
                 phase.optimizer.apply_gradients(zip(grads, phase.variables))
 
-            def guarded_update(distribution, grads, bad):
+            def guarded_update(distribution, grads, bad, earlier_bad):
                 # In cross-replica context (a merge_call, as Keras's loss-scale
                 # optimizer does): a cond whose branch calls the optimizer's own
-                # merge_call is not allowed in replica context.
+                # merge_call is not allowed in replica context. An update is
+                # also skipped once an earlier update of the same step was
+                # rejected: the step is then dropped as a whole.
                 total_bad = distribution.reduce(tf.distribute.ReduceOp.SUM, bad, axis=None)
-                tf.cond(tf.equal(total_bad, 0),
+                earlier = distribution.reduce(tf.distribute.ReduceOp.SUM, earlier_bad, axis=None)
+                tf.cond(tf.equal(total_bad + earlier, 0),
                         lambda: distribution.extended.call_for_each_replica(apply, args=(grads,)), lambda: None)
                 return total_bad
 
@@ -294,12 +297,12 @@ class _Steps:
         compiled = [(phase, make_gradients(phase), make_update(phase)) for phase in self.phases]
 
         def replica_step(batch):
-            values, total_bad = [], 0
+            values, total_bad = [], tf.constant(0)
             for phase, compute, update in compiled:
                 value = 0.0
                 for _ in range(phase.repeats):
                     v, grads, bad = compute(batch)
-                    total_bad += tf.distribute.get_replica_context().merge_call(update, args=(grads, bad))
+                    total_bad += tf.distribute.get_replica_context().merge_call(update, args=(grads, bad, total_bad))
                     value += v / phase.repeats
                 values.append(value)
             return tuple(values), total_bad
