@@ -1,4 +1,4 @@
-"""Rebuilds the reference SavedModels in this folder (about 4 minutes on 2 cores).
+"""Rebuilds the reference SavedModels in this folder (about 75 seconds on 2 cores).
 
     python saved_models/build.py
 
