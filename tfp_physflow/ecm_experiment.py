@@ -10,7 +10,6 @@ save the figures and export the generator.
 import os
 import time
 
-import numpy as np
 
 from . import plots
 from .data import simulate_impedance

@@ -7,7 +7,6 @@ strategy, with validation, early stopping, best weights restored, checkpoints
 that resume, a progress bar and a history.
 """
 
-import os
 import time
 import warnings
 from typing import Any, Callable, NamedTuple
@@ -18,7 +17,6 @@ import tensorflow as tf
 
 from ..validation import check_finite_array
 from .checkpoints import RunState
-from .history import History
 from .progress import Progress
 
 
