@@ -29,7 +29,7 @@ def _knots(raw, bound):
     """Raw logits (..., K) -> knot positions (..., K+1) from -bound to bound."""
     k = raw.shape[-1]
     frac = MIN_BIN + (1.0 - MIN_BIN * k) * tf.nn.softmax(raw, axis=-1)
-    inner = -bound + 2.0 * bound * tf.cumsum(frac, axis=-1)[..., :-1]
+    inner = -bound + 2.0 * bound * tf.cumsum(frac[..., :-1], axis=-1)
     ones = tf.ones_like(raw[..., :1])
     # The end knots are set exactly, so that rounding never leaves a gap.
     return tf.concat([-bound * ones, inner, bound * ones], axis=-1)
@@ -55,7 +55,9 @@ def rational_quadratic(x, raw, bound, inverse=False):
       spline flows", NeurIPS 2019, Eqs. (4)-(8) and App. A.
     """
     k = (raw.shape[-1] + 1) // 3
-    raw_w, raw_h, raw_d = raw[..., :k], raw[..., k:2 * k], raw[..., 2 * k:]
+    # tf.split, not slicing: a slice's gradient is a pad-and-add, which XLA fuses
+    # into wide kernels that recompute the element-wise chain (W4 step ~12% slower).
+    raw_w, raw_h, raw_d = tf.split(raw, [k, k, k - 1], axis=-1)
     xs, ys = _knots(raw_w, bound), _knots(raw_h, bound)
     ones = tf.ones_like(raw_d[..., :1])
     slopes = tf.concat([ones, MIN_SLOPE + tf.nn.softplus(raw_d + _SLOPE_OFFSET), ones], -1)
