@@ -64,8 +64,15 @@ class MaskedAutoregressive(FlowBijector):
 
     def forward_and_log_det(self, z):
         z, cond = self._broadcast(z)
-        x = tf.zeros_like(z)
         # After pass i the first i+1 dimensions of x are final; d passes in all.
-        for _ in range(z.shape[-1]):
+        # The first pass sees no input dimension, so without a condition it
+        # is one constant row: computed once, not for every sample.
+        if cond is None:
+            first = self.made(tf.zeros([1, z.shape[-1]], z.dtype))[0]  # (d, params)
+            raw = tf.broadcast_to(first, tf.concat([tf.shape(z), tf.shape(first)[-1:]], 0))
+            x, log_det = self._tau(z, raw, inverse=False)
+        else:
+            x, log_det = self._tau(z, self.made(tf.zeros_like(z), cond), inverse=False)
+        for _ in range(z.shape[-1] - 1):
             x, log_det = self._tau(z, self.made(x, cond), inverse=False)
         return x, tf.reduce_sum(log_det, -1)
