@@ -1,5 +1,7 @@
 """Examples and benchmarks run end to end (slow: run with `pytest -m slow`)."""
 
+import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -25,9 +27,18 @@ def test_cinn_basics_beats_the_linear_gaussian(tmp_path):
 
 
 @pytest.mark.slow
-def test_train_step_benchmark_runs_and_prints_ratios(tmp_path):
-    out = run([str(ROOT / "bench" / "train_step.py"), "--quick"], tmp_path)
-    assert out.count("ratio ours/TFP") == 3
+def test_flow_benchmark_runs_every_workload_and_writes_json(tmp_path):
+    out = run([str(ROOT / "bench" / "flows.py"), "--quick", "--json", "bench.json"], tmp_path)
+    report = json.loads((tmp_path / "bench.json").read_text())
+    libraries = {(c["workload"], c["task"]): set() for c in report["cells"]}
+    for cell in report["cells"]:
+        libraries[(cell["workload"], cell["task"])].add(cell["library"])
+        assert cell["median"] > 0 and cell["peak_rss_mb"] > 0 and cell["first_s"] > 0
+    assert len(libraries) == 8  # W1-W5: 4 train steps, 3 sampling tasks, 1 log_prob
+    assert all({"ours", "tfp"} <= libs for libs in libraries.values())
+    assert len(report["ratios"]) == 8 and "ours / best peer" in out
+    if importlib.util.find_spec("torch") is not None:
+        assert all({"zuko", "nflows"} <= libs for libs in libraries.values())
 
 
 @pytest.mark.slow

@@ -1,0 +1,173 @@
+"""Flow speed, side by side in one run: ours, TFP's built-ins, zuko and nflows.
+
+For every workload of ``workloads.py`` (the issue's W1-W5) and every task
+(train step, sampling, log_prob), times our flows and TFP's built-ins in
+this process, under tf.function and under XLA, and, when PyTorch is
+installed (``pip install -e ".[bench]"``), zuko and nflows in a subprocess
+started right after, on the same architectures. A train step is log_prob,
+mean negative log-likelihood, gradients and one Adam update.
+
+Prints per cell the median samples/s with its range over rounds, the first
+call (trace and compile included), peak resident memory, and for train
+steps the fraction of the CPU's float32 peak reached; then per task the
+ratio of our best finite mode to the best peer. Writes all of it to JSON.
+
+    python bench/flows.py                     # everything, about 6 minutes
+    python bench/flows.py --quick             # a few calls each, to check it runs
+    python bench/flows.py --workloads W2 --json maf.json
+"""
+
+import argparse
+import gc
+import importlib.util
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import tf_flows  # noqa: E402
+from machine import cpu_peak, measure  # noqa: E402
+from workloads import TASK_LABELS, WORKLOADS, task_flops, task_size  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+TRAIN_TARGET = 1.5  # ours / best other library on train steps: the project's target
+
+
+def tf_cells(name, spec, calls, repeats):
+    """Ours and TFP in this process, both modes, every task of the workload."""
+    for task in spec["tasks"]:
+        libraries = (*tf_flows.LIBRARIES, tf_flows.BOUND) if task == "train" else tf_flows.LIBRARIES
+        for library in libraries:
+            for mode, jit in tf_flows.MODES.items():
+                keras.backend.clear_session()
+                gc.collect()
+                model = tf_flows.build(library, spec)
+                call, sync = tf_flows.task_call(library, model, spec, task, jit)
+                n = calls if task == "train" else max(1, calls // 4)
+                yield dict(workload=name, task=task, library=library, mode=mode,
+                           **measure(call, sync, task_size(spec, task), n, repeats))
+
+
+def torch_cells(name, calls, repeats):
+    """zuko and nflows in a subprocess, if PyTorch is importable here."""
+    if importlib.util.find_spec("torch") is None:
+        return []
+    out = subprocess.run([sys.executable, str(HERE / "torch_flows.py"), name, "--calls", str(calls),
+                          "--repeats", str(repeats)], capture_output=True, text=True, check=False)
+    if out.returncode:
+        print(f"  PyTorch peers failed on {name}:\n{out.stderr[-2000:]}", file=sys.stderr)
+        return []
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def matmul_gflops(n=2048, k=512, repeats=20):
+    """The float32 rate this TensorFlow's matmul reaches here on a large product
+    (n x k times k x k, chained in one graph): a measured ceiling, beside the nominal one."""
+    a = tf.random.normal([n, k])
+    b = tf.random.normal([k, k]) / k ** 0.5
+
+    @tf.function
+    def chain(a):
+        for _ in range(repeats):
+            a = tf.matmul(a, b)
+        return a
+
+    chain(a).numpy()
+    rates = []
+    for _ in range(5):
+        start = time.perf_counter()
+        chain(a).numpy()
+        rates.append(2 * n * k * k * repeats / (time.perf_counter() - start) / 1e9)
+    return max(rates)
+
+
+def summarise(cells, peak_gflops, measured_gflops):
+    """Adds GFLOP/s and fraction of peak to each cell; returns per-(workload, task) ratios."""
+    for cell in cells:
+        spec = WORKLOADS[cell["workload"]]
+        cell["finite"] = math.isfinite(cell["value"])
+        cell["gflops"] = cell["median"] * task_flops(spec, cell["task"]) / 1e9
+        cell["fraction_of_peak"] = cell["gflops"] / peak_gflops
+        cell["fraction_of_matmul"] = cell["gflops"] / measured_gflops
+    ratios = []
+    keys = dict.fromkeys((c["workload"], c["task"]) for c in cells)
+    for workload, task in keys:
+        best = {}
+        for c in cells:
+            if (c["workload"], c["task"]) == (workload, task) and c["finite"]:
+                if c["median"] > best.get(c["library"], {}).get("median", 0):
+                    best[c["library"]] = c
+        bound = best.pop(tf_flows.BOUND, None)
+        peers = {k: v for k, v in best.items() if k != "ours"}
+        if "ours" not in best or not peers:
+            continue
+        top = max(peers.values(), key=lambda c: c["median"])
+        ratio = best["ours"]["median"] / top["median"]
+        target = TRAIN_TARGET if task == "train" else 1.0
+        ratios.append(dict(workload=workload, task=task, ours_mode=best["ours"]["mode"],
+                           best_peer=f"{top['library']} ({top['mode']})", ratio=ratio, target=target,
+                           met=ratio >= target, ours_first_s=best["ours"]["first_s"],
+                           ours_of_bound=bound and best["ours"]["median"] / bound["median"],
+                           peer_of_bound=bound and top["median"] / bound["median"]))
+    return ratios
+
+
+def print_cell(c):
+    print(f"{c['workload']:3} {TASK_LABELS[c['task']]:14} {c['library']:10} {c['mode']:12} "
+          f"{c['median']:11,.0f} [{c['min']:,.0f}-{c['max']:,.0f}] {c['first_s']:6.2f}s "
+          f"{c['peak_rss_mb']:6.0f} +{c['peak_rss_mb'] - c['rss_before_mb']:4.0f} MB "
+          f"{100 * c['fraction_of_peak']:5.1f}% {100 * c['fraction_of_matmul']:5.1f}%"
+          + ("" if c["finite"] else "  non-finite result"), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS), choices=list(WORKLOADS))
+    parser.add_argument("--quick", action="store_true", help="2 calls x 1 round per cell")
+    parser.add_argument("--json", default="bench_flows.json", help="where to write the results")
+    args = parser.parse_args()
+    calls, repeats = (2, 1) if args.quick else (20, 5)
+    peak = cpu_peak()
+    peak["matmul_gflops"] = matmul_gflops()
+    print(f"CPU: {peak['model']}, {peak['cores']} cores x {peak['flop_per_cycle']} FLOP/cycle x "
+          f"{peak['mhz']:.0f} MHz = {peak['gflops']:.0f} GFLOP/s float32 peak (nominal; a boost clock "
+          f"exceeds it); a large matmul reached {peak['matmul_gflops']:.0f} GFLOP/s here")
+    print(f"{'':3} {'task':14} {'library':10} {'mode':12} {'samples/s':>11} [range]  first  "
+          "peak RSS (+during)  %peak %matmul")
+    cells = []
+    for name in args.workloads:
+        for cell in tf_cells(name, WORKLOADS[name], calls, repeats):
+            cells.append(cell)
+            summarise([cell], peak["gflops"], peak["matmul_gflops"])
+            print_cell(cell)
+        for cell in torch_cells(name, calls, repeats):
+            cells.append(cell)
+            summarise([cell], peak["gflops"], peak["matmul_gflops"])
+            print_cell(cell)
+    ratios = summarise(cells, peak["gflops"], peak["matmul_gflops"])
+    print("\nours / best peer (best finite mode of each; target 1.5x on train steps, 1x otherwise)")
+    for r in ratios:
+        print(f"{r['workload']:3} {TASK_LABELS[r['task']]:14} ours {r['ours_mode']:12} vs {r['best_peer']:22} "
+              f"{r['ratio']:5.2f}x {'met' if r['met'] else 'NOT met'}; our first call {r['ours_first_s']:.1f}s"
+              + (f"; of the dense-only ceiling: ours {r['ours_of_bound']:.2f}, peer {r['peer_of_bound']:.2f}"
+                 if r["ours_of_bound"] else ""))
+    versions = dict(python=platform.python_version(), tensorflow=tf.__version__,
+                    tensorflow_probability=tf_flows.tfp.__version__)
+    report = dict(machine=peak, versions=versions, calls=calls, repeats=repeats, cells=cells, ratios=ratios)
+    path = Path(args.json)
+    partial = path.with_name(path.name + ".partial")  # a failed write never leaves half a file
+    partial.write_text(json.dumps(report, indent=1))
+    os.replace(partial, path)
+    print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

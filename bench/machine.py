@@ -1,0 +1,86 @@
+"""What the benchmark needs from the machine: the CPU's float32 peak, timing, peak memory.
+
+Plain Python, shared by the TensorFlow process and the PyTorch subprocess.
+"""
+
+import os
+import statistics
+import threading
+import time
+
+
+def cpu_peak(cpuinfo="/proc/cpuinfo"):
+    """Nominal float32 peak from /proc/cpuinfo: cores x FMA lanes x 2 FMA units x 2 x clock.
+
+    Lanes: 16 with avx512f, 8 with avx2/fma, else 4. Two FMA units per core
+    is the common server core (Zen 2-5, Skylake-SP Gold); a core that
+    splits 512-bit FMAs into two halves (Zen 4) reaches half of this. The
+    clock is the "cpu MHz" line (the current one, not the boost clock).
+    Returns a dict with the figures and their product in GFLOP/s.
+    """
+    with open(cpuinfo) as f:
+        text = f.read()
+    blocks = [b for b in text.split("\n\n") if b.strip()]
+    first = dict(line.split(":", 1) for line in blocks[0].splitlines() if ":" in line)
+    first = {k.strip(): v.strip() for k, v in first.items()}
+    flags = set(first.get("flags", "").split())
+    lanes = 16 if "avx512f" in flags else 8 if {"avx2", "fma"} & flags else 4
+    mhz = float(first.get("cpu MHz", "0"))
+    cores = len(blocks)
+    per_cycle = lanes * 2 * 2
+    return dict(model=first.get("model name", "?"), cores=cores, mhz=mhz, flop_per_cycle=per_cycle,
+                gflops=cores * per_cycle * mhz / 1e3)
+
+
+def _rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakMemory:
+    """Samples this process's resident memory every ``interval`` s while in the block.
+
+    >>> with PeakMemory() as mem: work()
+    >>> mem.peak, mem.start   # bytes
+    """
+
+    def __init__(self, interval=0.002):
+        self.interval, self.peak, self.start = interval, 0, 0
+        self._stop = threading.Event()
+
+    def __enter__(self):
+        self.start = self.peak = _rss_bytes()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self):
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, _rss_bytes())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_bytes())
+
+
+def measure(call, sync, size, calls, repeats):
+    """Times ``call()``: the first call alone, then ``repeats`` rounds of ``calls`` calls.
+
+    ``sync(result)`` waits for the result (e.g. ``float(loss)``); ``size`` is
+    the samples per call. Returns first-call seconds, samples/s per round
+    (median, min, max), the last result synced, and the peak resident memory.
+    """
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        value = sync(call())
+        first = time.perf_counter() - start
+        rates = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(calls):
+                result = call()
+            value = sync(result)
+            rates.append(calls * size / (time.perf_counter() - start))
+    return dict(first_s=first, median=statistics.median(rates), min=min(rates), max=max(rates),
+                value=value, peak_rss_mb=mem.peak / 2**20, rss_before_mb=mem.start / 2**20)
