@@ -20,6 +20,7 @@ ratio of our best finite mode to the best peer. Writes all of it to JSON.
 import argparse
 import gc
 import importlib.util
+import itertools
 import json
 import math
 import os
@@ -89,14 +90,17 @@ def matmul_gflops(n=2048, k=512, repeats=20):
     return max(rates)
 
 
-def summarise(cells, peak_gflops, measured_gflops):
-    """Adds GFLOP/s and fraction of peak to each cell; returns per-(workload, task) ratios."""
-    for cell in cells:
-        spec = WORKLOADS[cell["workload"]]
-        cell["finite"] = math.isfinite(cell["value"])
-        cell["gflops"] = cell["median"] * task_flops(spec, cell["task"]) / 1e9
-        cell["fraction_of_peak"] = cell["gflops"] / peak_gflops
-        cell["fraction_of_matmul"] = cell["gflops"] / measured_gflops
+def annotate(cell, peak_gflops, measured_gflops):
+    """Adds finiteness, GFLOP/s and the fractions of the nominal and measured peaks to a cell."""
+    cell["finite"] = math.isfinite(cell["value"])
+    cell["gflops"] = cell["median"] * task_flops(WORKLOADS[cell["workload"]], cell["task"]) / 1e9
+    cell["fraction_of_peak"] = cell["gflops"] / peak_gflops
+    cell["fraction_of_matmul"] = cell["gflops"] / measured_gflops
+    return cell
+
+
+def summarise(cells):
+    """Per (workload, task): our best finite mode over the best other library's, and the ceiling."""
     ratios = []
     keys = dict.fromkeys((c["workload"], c["task"]) for c in cells)
     for workload, task in keys:
@@ -144,15 +148,10 @@ def main():
           "peak RSS (+during)  %peak %matmul")
     cells = []
     for name in args.workloads:
-        for cell in tf_cells(name, WORKLOADS[name], calls, repeats):
-            cells.append(cell)
-            summarise([cell], peak["gflops"], peak["matmul_gflops"])
+        for cell in itertools.chain(tf_cells(name, WORKLOADS[name], calls, repeats), torch_cells(name, calls, repeats)):
+            cells.append(annotate(cell, peak["gflops"], peak["matmul_gflops"]))
             print_cell(cell)
-        for cell in torch_cells(name, calls, repeats):
-            cells.append(cell)
-            summarise([cell], peak["gflops"], peak["matmul_gflops"])
-            print_cell(cell)
-    ratios = summarise(cells, peak["gflops"], peak["matmul_gflops"])
+    ratios = summarise(cells)
     print("\nours / best peer (best finite mode of each; target 1.5x on train steps, 1x otherwise)")
     for r in ratios:
         print(f"{r['workload']:3} {TASK_LABELS[r['task']]:14} ours {r['ours_mode']:12} vs {r['best_peer']:22} "

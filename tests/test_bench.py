@@ -63,7 +63,9 @@ def test_ratios_take_each_librarys_best_finite_mode_and_never_count_the_ceiling_
     cells = [_cell("ours", "tf.function", 100.0), _cell("ours", "XLA", 500.0, value=float("nan")),
              _cell("tfp", "XLA", 60.0), _cell("zuko", "eager", 70.0), _cell(tf_flows.BOUND, "XLA", 1000.0),
              _cell("ours", "XLA", 90.0, task="sample"), _cell("nflows", "eager", 80.0, task="sample")]
-    ratios = {r["task"]: r for r in bench_flows.summarise(cells, peak_gflops=100.0, measured_gflops=50.0)}
+    for cell in cells:
+        bench_flows.annotate(cell, peak_gflops=100.0, measured_gflops=50.0)
+    ratios = {r["task"]: r for r in bench_flows.summarise(cells)}
     train = ratios["train"]
     assert train["ratio"] == pytest.approx(100 / 70) and train["best_peer"] == "zuko (eager)"
     assert train["target"] == 1.5 and not train["met"] and train["ours_of_bound"] == pytest.approx(0.1)
