@@ -1,6 +1,6 @@
 """Flow speed, side by side in one run: ours, TFP's built-ins, zuko and nflows.
 
-For every workload of ``workloads.py`` (the issue's W1-W5) and every task
+For every workload of ``workloads.py`` (W1-W5) and every task
 (train step, sampling, log_prob), times our flows and TFP's built-ins in
 this process, under tf.function and under XLA, and, when PyTorch is
 installed (``pip install -e ".[bench]"``), zuko and nflows in a subprocess

@@ -1,4 +1,4 @@
-"""The benchmark's workloads (the issue's W1-W5) and their FLOP counts.
+"""The benchmark's workloads W1-W5 and their FLOP counts.
 
 Plain Python, no TensorFlow or PyTorch: both sides of the benchmark read the
 same definitions.

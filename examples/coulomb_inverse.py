@@ -1,6 +1,6 @@
 """Coulomb explosion imaging: molecular geometry from fragment momenta, cINN against CVAE.
 
-The CVAE/cINN proposal for OCS: recover the positions of the O, C and S atoms
+A. Ghanaatian's CVAE/cINN proposal (2024) for OCS: recover the positions of the O, C and S atoms
 (9 numbers, angstrom) from the momenta measured after a Coulomb explosion (9
 numbers). Data: ``tfp_physflow.data.simulate_coulomb`` (equilibrium OCS with
 Gaussian vibrations, random orientation, charges +1 each, classical

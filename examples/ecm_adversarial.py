@@ -26,24 +26,25 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tfp_physflow import ecm_experiment  # noqa: E402
+from tfp_physflow.cli import ecm_report  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one flow (diagonal), fewer spectra and epochs")
-    parser.add_argument("--kinds", nargs="+", choices=sorted(ecm_experiment.FLOW_OPTIONS), help="flows to train")
+    parser.add_argument("--kinds", nargs="+", choices=sorted(ecm_report.FLOW_OPTIONS), help="flows to train")
     parser.add_argument("--epochs", type=int, help="epochs per flow (default 150, quick 60)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="out/ecm_adversarial", help="folder for figures and the SavedModel")
+    parser.add_argument("--jobs", type=int, default=-1, help="processes for the random forests (default all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args()
     if args.quick:
         kinds, sizes = args.kinds or ["diagonal"], dict(n_train=2000, n_val=5000, generated_sizes=(2000, 5000))
     else:
         kinds, sizes = args.kinds or ["diagonal", "linear", "realnvp", "nsf"], {}
-    ecm_experiment.run(kinds, epochs=args.epochs or (60 if args.quick else 150), seed=args.seed, out=args.out,
-                       verbose=not args.quiet, paper=not args.quick, **sizes)
+    ecm_report.run(kinds, epochs=args.epochs or (60 if args.quick else 150), seed=args.seed, out=args.out,
+                   verbose=not args.quiet, paper=not args.quick, n_jobs=args.jobs, **sizes)
 
 
 if __name__ == "__main__":

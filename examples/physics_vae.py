@@ -33,8 +33,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tfp_physflow as pf  # noqa: E402
+from tfp_physflow.models import PhysicsVAE, fit_physics_vae  # noqa: E402
 from tfp_physflow.physics.pendulum import forced_damped_pendulum  # noqa: E402
-from tfp_physflow.train.physics_vae import PhysicsVAE, fit_physics_vae  # noqa: E402
 
 LOCOMOTION = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "locomotion"
 PAPER_LOCOMOTION_MAE = 0.1567
@@ -74,13 +74,13 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     for name, d in datasets(args.locomotion).items():
-        channels, steps = d["train"].shape[1:]
+        channels, timesteps = d["train"].shape[1:]
         print(f"\n{name}: train {len(d['train'])}, valid {len(d['valid'])}, test {len(d['test'])} series of "
-              f"{channels} x {steps}")
+              f"{channels} x {timesteps}")
         rows, curves = {}, {}
         for variant, flags in VARIANTS.items():
             keras.utils.set_random_seed(args.seed)
-            model = PhysicsVAE(channels, steps, d["dt"], physics=d["physics"] if flags["physics"] else None,
+            model = PhysicsVAE(channels, timesteps, d["dt"], physics=d["physics"] if flags["physics"] else None,
                                flows=flags["flows"], attention=flags["attention"], omega_scale=d["omega_scale"],
                                seed=args.seed)
             history = fit_physics_vae(model, d["train"], validation_data=(d["valid"].astype("float32"),),
@@ -108,7 +108,7 @@ def main():
             axes[0].plot([100 * p for p in DROPOUT], errors, marker="o", label=variant)
         axes[0].set(xlabel="encoder feature dropout (%)", ylabel="test MAE", title=f"{name}: robustness")
         axes[0].legend(fontsize=8)
-        t = np.arange(steps)
+        t = np.arange(timesteps)
         axes[1].plot(t, d["test"][0, 0], "k", lw=2, label="data")
         for variant in ("VAE", "PhysVAE+PF+Att"):
             axes[1].plot(t, curves[variant][0, 0], label=variant)

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfp_physflow import bijectors as bij
-from tfp_physflow import steps
+from tfp_physflow import bijector_layers as layers
 
 DIM, COND, BATCH = 5, 3, 16
 DTYPE = "float64"
@@ -46,13 +46,13 @@ def condition_tensor(seed=7):
     return tf.constant(np.random.default_rng(seed).standard_normal((BATCH, COND)), DTYPE)
 
 
-def _from_step(make_step, conditional=False):
+def _from_layer(make_layer, conditional=False):
     def build():
-        step = make_step()
+        layer = make_layer()
         cond = condition_tensor() if conditional else None
-        step.bijector(cond).forward_and_log_det(tf.zeros([BATCH, DIM], DTYPE))  # builds networks
-        randomize(step.variables)
-        return step.bijector(cond), step.trainable_variables
+        layer.bijector(cond).forward_and_log_det(tf.zeros([BATCH, DIM], DTYPE))  # builds networks
+        randomize(layer.variables)
+        return layer.bijector(cond), layer.trainable_variables
     return build
 
 
@@ -85,26 +85,24 @@ def _kw(**kw):
 
 CASES = [
     Case("diagonal_affine", _diagonal, affine=True),
-    Case("diagonal_step", _from_step(lambda: steps.DiagonalStep(DIM, dtype=DTYPE)), affine=True),
-    Case("lu_linear", _from_step(lambda: steps.LinearStep(DIM, seed=1, dtype=DTYPE)), affine=True),
+    Case("diagonal_affine_layer", _from_layer(lambda: layers.DiagonalAffineLayer(DIM, dtype=DTYPE)), affine=True),
+    Case("lu_linear", _from_layer(lambda: layers.LULinearLayer(DIM, seed=1, dtype=DTYPE)), affine=True),
     Case("reverse", _fixed(bij.Reverse), affine=True),
     Case("permutation", _fixed(lambda: bij.Permutation.random(DIM, seed=2)), affine=True),
-    Case("affine_coupling", _from_step(lambda: steps.CouplingStep(DIM, "affine", **_kw())), affine=True),
+    Case("affine_coupling", _from_layer(lambda: layers.CouplingLayer(DIM, bij.Affine(), **_kw())), affine=True),
     Case("affine_coupling_resnet",
-         _from_step(lambda: steps.CouplingStep(DIM, "affine", network="resnet", **_kw()))),
+         _from_layer(lambda: layers.CouplingLayer(DIM, bij.Affine(), network="resnet", **_kw()))),
     Case("affine_coupling_conditional",
-         _from_step(lambda: steps.CouplingStep(DIM, "affine", condition_dim=COND, **_kw()), True)),
-    Case("spline_coupling", _from_step(lambda: steps.CouplingStep(DIM, "spline", num_bins=6, bound=3.0,
-                                                                  **_kw()))),
+         _from_layer(lambda: layers.CouplingLayer(DIM, bij.Affine(), condition_dim=COND, **_kw()), True)),
+    Case("spline_coupling", _from_layer(lambda: layers.CouplingLayer(DIM, bij.RationalQuadratic(6, 3.0), **_kw()))),
     Case("spline_coupling_conditional",
-         _from_step(lambda: steps.CouplingStep(DIM, "spline", condition_dim=COND, **_kw()), True)),
-    Case("maf_affine", _from_step(lambda: steps.AutoregressiveStep(DIM, "affine", **_kw())), affine=True),
+         _from_layer(lambda: layers.CouplingLayer(DIM, bij.RationalQuadratic(), condition_dim=COND, **_kw()), True)),
+    Case("maf_affine", _from_layer(lambda: layers.AutoregressiveLayer(DIM, bij.Affine(), **_kw())), affine=True),
     Case("maf_affine_conditional",
-         _from_step(lambda: steps.AutoregressiveStep(DIM, "affine", condition_dim=COND, **_kw()), True)),
-    Case("maf_spline", _from_step(lambda: steps.AutoregressiveStep(DIM, "spline", num_bins=5, bound=3.0,
-                                                                   **_kw()))),
+         _from_layer(lambda: layers.AutoregressiveLayer(DIM, bij.Affine(), condition_dim=COND, **_kw()), True)),
+    Case("maf_spline", _from_layer(lambda: layers.AutoregressiveLayer(DIM, bij.RationalQuadratic(5, 3.0), **_kw()))),
     Case("maf_spline_conditional",
-         _from_step(lambda: steps.AutoregressiveStep(DIM, "spline", condition_dim=COND, **_kw()), True)),
+         _from_layer(lambda: layers.AutoregressiveLayer(DIM, bij.RationalQuadratic(), condition_dim=COND, **_kw()), True)),
     Case("softplus", _fixed(bij.Softplus), positive=True),
     Case("exp", _fixed(bij.Exp), positive=True),
     Case("planar", _planar(amortised=False), invertible=False),
@@ -112,3 +110,12 @@ CASES = [
 ]
 
 BY_NAME = {case.name: case for case in CASES}
+
+_BUILT = {}
+
+
+def built(case):
+    """(bijector, variables), built once per case."""
+    if case.name not in _BUILT:
+        _BUILT[case.name] = case.build()
+    return _BUILT[case.name]

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -13,8 +14,8 @@ import tensorflow as tf
 from tfp_physflow import (AdversarialModel, Critic, Flow, WassersteinObjective, export_physics_flow,
                           fit_adversarial, make_flow, make_physics_flow, metrics)
 from tfp_physflow.data import simulate_impedance
-from tfp_physflow.train import adversarial
-from tfp_physflow.train.critic import MinibatchDiscrimination, SpectralDense, pack
+from tfp_physflow.models import adversarial
+from tfp_physflow.models.critic import MinibatchDiscrimination, SpectralDense, pack
 
 SCRIPT = str(Path(__file__).parent / "scripts" / "train_run.py")
 SCALE = [20.0, 400.0, 3e-6]
@@ -139,10 +140,28 @@ def test_adversarial_training_recovers_the_parameter_ranges(data):
 def test_critic_steps_per_generator_step(data):
     train, _ = data
     model = small_model(train)
-    objective = WassersteinObjective(critic_steps=3)
-    fit_adversarial(model, train.spectra[:512], objective=objective, epochs=1, batch_size=128, verbose=False)
-    assert int(objective.critic_optimizer.iterations) == 3 * 4
-    assert int(objective.generator_optimizer.iterations) == 4
+    critic_optimizers = []
+
+    def critic_optimizer():
+        critic_optimizers.append(keras.optimizers.Adam(1e-3))
+        return critic_optimizers[-1]
+
+    objective = WassersteinObjective(critic_steps=3, critic_optimizer=critic_optimizer)
+    generator_optimizer = keras.optimizers.Adam(1e-3)
+    fit_adversarial(model, train.spectra[:512], objective=objective, optimizer=generator_optimizer, epochs=1,
+                    batch_size=128, verbose=False)
+    assert int(critic_optimizers[0].iterations) == 3 * 4
+    assert int(generator_optimizer.iterations) == 4
+
+
+def test_a_reused_objective_starts_each_run_with_a_fresh_critic_optimizer(data):
+    train, _ = data
+    objective = WassersteinObjective(critic_steps=2)
+    first, second = (objective.phases(small_model(train), None)[0].optimizer for _ in range(2))
+    assert first is not second and not hasattr(objective, "generator_optimizer")
+    fit_adversarial(small_model(train), train.spectra[:256], objective=objective, epochs=1, batch_size=128,
+                    verbose=False)
+    assert int(objective.phases(small_model(train), None)[0].optimizer.iterations) == 0
 
 
 def test_an_adversarial_run_resumes_exactly_from_its_checkpoint(data, tmp_path):
@@ -195,6 +214,7 @@ def test_penalties_push_parameters_positive_and_apart():
     (lambda m, d: make_physics_flow("linear", d.spectra, d.frequencies, scale="big"), "scale"),
     (lambda m, d: AdversarialModel(m.generator, Critic(10)), "features"),
     (lambda m, d: WassersteinObjective(critic_steps=0), "critic_steps"),
+    (lambda m, d: WassersteinObjective(critic_optimizer=keras.optimizers.Adam()), "function returning"),
 ])
 def test_bad_input_is_refused_with_a_message(data, call, message):
     train, _ = data

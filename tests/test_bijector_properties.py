@@ -2,11 +2,10 @@
 
 import numpy as np
 import tensorflow as tf
-from bijector_registry import BATCH, BY_NAME, DIM
+from bijector_registry import BATCH, BY_NAME, DIM, built
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from test_bijectors import built
 
 AFFINE = [name for name, case in BY_NAME.items() if case.affine]
 SPLINES = {"spline_coupling": 3.0, "maf_spline": 3.0}

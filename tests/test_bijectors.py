@@ -7,20 +7,12 @@ round trip below feeds a fresh tensor (tf.identity) to the second call.
 import numpy as np
 import pytest
 import tensorflow as tf
-from bijector_registry import BATCH, CASES, DIM, Case, condition_tensor
+from bijector_registry import BATCH, CASES, DIM, Case, built, condition_tensor
 
 from tfp_physflow import bijectors as bij
-from tfp_physflow import steps
+from tfp_physflow import bijector_layers as layers
 
 INVERTIBLE = [c for c in CASES if c.invertible]
-_BUILT = {}
-
-
-def built(case):
-    """(bijector, variables), built once per case."""
-    if case.name not in _BUILT:
-        _BUILT[case.name] = case.build()
-    return _BUILT[case.name]
 
 
 def latent(seed=0):
@@ -114,20 +106,20 @@ def test_gradients_are_finite_for_every_variable(case):
         assert np.all(np.isfinite(tf.convert_to_tensor(g))), f"non-finite gradient for {v.name}"
 
 
-STEPS_AT_INIT = {
-    "diagonal": lambda: steps.DiagonalStep(DIM, dtype="float64"),
-    "affine_coupling": lambda: steps.CouplingStep(DIM, "affine", dtype="float64"),
-    "affine_coupling_conditional": lambda: steps.CouplingStep(DIM, "affine", condition_dim=3, dtype="float64"),
-    "spline_coupling": lambda: steps.CouplingStep(DIM, "spline", dtype="float64"),
-    "maf_affine": lambda: steps.AutoregressiveStep(DIM, "affine", dtype="float64"),
-    "maf_spline_conditional": lambda: steps.AutoregressiveStep(DIM, "spline", condition_dim=3, dtype="float64"),
+LAYERS_AT_INIT = {
+    "diagonal": lambda: layers.DiagonalAffineLayer(DIM, dtype="float64"),
+    "affine_coupling": lambda: layers.CouplingLayer(DIM, bij.Affine(), dtype="float64"),
+    "affine_coupling_conditional": lambda: layers.CouplingLayer(DIM, bij.Affine(), condition_dim=3, dtype="float64"),
+    "spline_coupling": lambda: layers.CouplingLayer(DIM, bij.RationalQuadratic(), dtype="float64"),
+    "maf_affine": lambda: layers.AutoregressiveLayer(DIM, bij.Affine(), dtype="float64"),
+    "maf_spline_conditional": lambda: layers.AutoregressiveLayer(DIM, bij.RationalQuadratic(), condition_dim=3, dtype="float64"),
 }
 
 
-@pytest.mark.parametrize("name", STEPS_AT_INIT)
+@pytest.mark.parametrize("name", LAYERS_AT_INIT)
 def test_default_initialisation_is_the_identity(name):
-    step = STEPS_AT_INIT[name]()
-    b = step.bijector(condition_tensor() if "conditional" in name else None)
+    layer = LAYERS_AT_INIT[name]()
+    b = layer.bijector(condition_tensor() if "conditional" in name else None)
     x = latent()
     y, ld = b.forward_and_log_det(x)
     np.testing.assert_allclose(y, x, atol=1e-12)
@@ -135,9 +127,9 @@ def test_default_initialisation_is_the_identity(name):
 
 
 def test_lu_linear_starts_as_its_permutation():
-    step = steps.LinearStep(DIM, seed=3, dtype="float64")
-    y, ld = step.bijector().forward_and_log_det(latent())
-    np.testing.assert_allclose(y, tf.gather(latent(), step.permutation, axis=-1), atol=1e-12)
+    layer = layers.LULinearLayer(DIM, seed=3, dtype="float64")
+    y, ld = layer.bijector().forward_and_log_det(latent())
+    np.testing.assert_allclose(y, tf.gather(latent(), layer.permutation, axis=-1), atol=1e-12)
     np.testing.assert_allclose(ld, 0.0, atol=1e-12)
 
 

@@ -103,8 +103,13 @@ def test_conditional_train_and_sample(workdir, capsys):
     assert main(["sample", str(run / "sm"), "-n", "300", "--condition", str(workdir / "c2.npy"),
                  "--out", str(workdir / "cs.npy")]) == 0
     samples = np.load(workdir / "cs.npy")
-    assert samples.shape == (2, 300, 2)
-    np.testing.assert_allclose(samples.mean(1), [[1.0, -1.0], [-0.5, 0.5]], atol=0.25)
+    assert samples.shape == (300, 2, 2)  # (n, condition rows, d), as Flow.sample
+    np.testing.assert_allclose(samples.mean(0), [[1.0, -1.0], [-0.5, 0.5]], atol=0.25)
+    assert main(["sample", str(run / "sm"), "-n", "300", "--condition", str(workdir / "c2.npy"),
+                 "--out", str(workdir / "cs.csv")]) == 0
+    table = np.loadtxt(workdir / "cs.csv", delimiter=",", skiprows=1)
+    assert table.shape == (600, 3) and np.all(table[:300, 0] == 0) and np.all(table[300:, 0] == 1)
+    np.testing.assert_allclose(table[:300, 1:], samples[:, 0])
 
 
 def test_classify_trains_reports_and_exports(tmp_path, capsys):
@@ -126,7 +131,7 @@ def test_classify_trains_reports_and_exports(tmp_path, capsys):
     (["train", "{d}/bad.csv", "--out", "{d}/x"], "line 3: not comma-separated numbers"),
     (["train", "{d}/ragged.csv", "--out", "{d}/x"], "different numbers of columns"),
     (["train", "{d}/nan.csv", "--out", "{d}/x"], "NaN or inf (first in row 2)"),
-    (["train", "{d}/moons.csv", "--kind", "cinn", "--out", "{d}/x"], "give --condition"),
+    (["train", "{d}/moons.csv", "--kind", "cinn", "--out", "{d}/x"], "kind 'cinn' is conditional"),
     (["train", "{d}/data.json", "--out", "{d}/x"], "unknown format"),
     (["export", "{d}", "{d}/sm"], "holds no trained flow"),
     (["info", "{d}"], "not a SavedModel"),

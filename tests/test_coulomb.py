@@ -179,9 +179,9 @@ def test_cinn_and_cvae_export_sample_positions_without_tfp_physflow(trained, tmp
     assert not got["imported"]
     for path, model in zip(paths, (cinn, cvae)):
         positions = np.array(got[path])
-        assert positions.shape == (4, 200, 9)
+        assert positions.shape == (200, 4, 9) == tuple(model.sample(200, cond[2][:4]).shape)
         # The signature standardises raw momenta exactly as training did.
         expected = model.sample(4000, cond[2][:4], seed=0).numpy().mean(0)
-        np.testing.assert_allclose(positions.mean(1), expected, atol=0.15)
+        np.testing.assert_allclose(positions.mean(0), expected, atol=0.15)
     with pytest.raises(ValueError, match="conditional"):
         export_conditional_sampler(make_flow("diagonal", 9), tmp_path / "x", mean, std)

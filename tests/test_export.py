@@ -51,7 +51,7 @@ def test_a_process_without_tfp_physflow_gets_the_same_log_prob_and_samples(expor
     maf, cinn = report["results"]
     np.testing.assert_allclose(maf["log_prob"], flows["maf"].log_prob(x), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(cinn["log_prob"], flows["cinn"].log_prob(x, cond), rtol=1e-5, atol=1e-5)
-    assert maf["sample_shape"] == [20000, D] and cinn["sample_shape"] == [1, 20000, D]
+    assert maf["sample_shape"] == [20000, D] and cinn["sample_shape"] == [20000, 1, D]
     reference = flows["maf"].sample(20000, seed=3).numpy()
     np.testing.assert_allclose(maf["sample_mean"], reference.mean(0), atol=0.05)
     np.testing.assert_allclose(maf["sample_std"], reference.std(0), rtol=0.05)
@@ -90,8 +90,12 @@ def test_conditional_serving_checks_the_condition(exported):
         model.signatures["log_prob"](x=tf.zeros([4, D]), condition=tf.zeros([3, C]))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"condition must have shape \(batch, 2\)"):
         model.signatures["sample"](n=tf.constant(2), condition=tf.zeros([3, C + 2]))
-    out = model.signatures["sample"](n=tf.constant(5), condition=tf.zeros([4, C]))
-    assert out["samples"].shape == (4, 5, D) and out["log_prob"].shape == (4, 5)
+    condition = np.random.default_rng(0).normal(size=(4, C)).astype("float32")
+    out = model.signatures["sample"](n=tf.constant(5), condition=tf.constant(condition))
+    # One contract: (n, batch, d), sample axis first, in Python and in the SavedModel.
+    python = exported[1]["cinn"].sample_and_log_prob(5, condition, seed=0)
+    assert out["samples"].shape == python[0].shape == (5, 4, D)
+    assert out["log_prob"].shape == python[1].shape == (5, 4)
 
 
 def test_a_failed_export_leaves_the_previous_model_intact(tmp_path, monkeypatch):

@@ -5,9 +5,9 @@ import pytest
 import tensorflow as tf
 
 from tfp_physflow import bijectors as bij
-from tfp_physflow.bijectors.base import soft_clamp
 from tfp_physflow.bijectors.planar import _safe_squared_norm
 from tfp_physflow.bijectors.splines import rational_quadratic
+from tfp_physflow.bijectors.transformers import soft_clamp
 
 
 def value_and_grad(fn, *args):
@@ -77,6 +77,9 @@ def test_softplus_inverse_is_accurate_and_finite_near_zero_and_far_out():
     (lambda: bij.SplineCoupling(lambda t: t, 1, bound=0.0), "bound"),
     (lambda: bij.AffineCoupling(lambda t: t, 0), "num_fixed"),
     (lambda: bij.MaskedAutoregressive(lambda t, c: t, transformer="cubic"), "transformer"),
+    (lambda: bij.Coupling(lambda t: t, 1, transformer=None), "transformer"),
+    (lambda: bij.Affine(clamp=0.0), "clamp"),
+    (lambda: bij.RationalQuadratic(num_bins=1), "num_bins"),
     (lambda: bij.DiagonalAffine(tf.zeros([2], tf.float32), tf.zeros([2], tf.float64)), "dtype"),
 ])
 def test_bijector_constructors_reject_bad_arguments(make, message):

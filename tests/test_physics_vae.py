@@ -9,7 +9,7 @@ from scipy.integrate import solve_ivp
 
 from tfp_physflow.data import load_locomotion
 from tfp_physflow.physics.pendulum import PENDULUM_RANGES, forced_damped_pendulum, pendulum_rk4
-from tfp_physflow.train.physics_vae import PhysicsVAE, fit_physics_vae
+from tfp_physflow.models import PhysicsVAE, fit_physics_vae
 
 LOCOMOTION = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "locomotion"
 
@@ -52,7 +52,7 @@ def test_forced_damped_pendulum_follows_the_recipe():
     np.testing.assert_array_equal(noisy, forced_damped_pendulum(4, seed=1234)[0])
 
 
-@pytest.mark.skipif(not LOCOMOTION.exists(), reason="../shared/data/locomotion not present")
+@pytest.mark.shared_data("locomotion")
 def test_locomotion_loader_reads_the_processed_walking_data():
     sizes = {s: load_locomotion(LOCOMOTION, s).shape for s in ("train", "valid", "test")}
     assert sizes == {"train": (400, 3, 101), "valid": (100, 3, 101), "test": (344, 3, 101)}
@@ -83,17 +83,17 @@ def test_planar_log_dets_enter_the_elbo(pendulum):
     (x, _), _ = pendulum
     model = PhysicsVAE(1, 50, 0.05, physics="pendulum", flows=2, aux_dim=3)
     z0 = tf.random.stateless_normal([7, 4], [0, 1])
-    for step in model.flows_p + model.flows_a:
-        step.u.assign(0.8 * tf.ones_like(step.u))
-        step.w.assign(tf.ones_like(step.w))
+    for i, layer in enumerate(model.flows_p + model.flows_a):
+        layer.u.assign((0.8 - 0.3 * i) * tf.ones_like(layer.u))  # each layer its own map
+        layer.w.assign(tf.ones_like(layer.w))
     z, log_det = model.flow(z0)
     manual = 0.0
-    for group, steps in ((z0[:, :1], model.flows_p), (z0[:, 1:], model.flows_a)):
-        for step in steps:
+    for group, layers in ((z0[:, :1], model.flows_p), (z0[:, 1:], model.flows_a)):
+        for layer in layers:
             jac = []
             with tf.GradientTape() as tape:
                 tape.watch(group)
-                out = step.bijector().forward_and_log_det(group)[0]
+                out = layer.bijector().forward_and_log_det(group)[0]
             jac = tape.batch_jacobian(out, group)
             manual += tf.math.log(tf.abs(tf.linalg.det(jac)))
             group = out

@@ -10,8 +10,7 @@ from tfp_physflow.data import load_rrlyrae, load_rrlyrae_combined, load_stripe82
 from tfp_physflow.data.rrlyrae import CATALOGUE_COLUMNS
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-needs_shared = pytest.mark.skipif(not (SHARED / "rrlyrae" / "RRLyrae.fit").exists(),
-                                  reason="../shared/data/rrlyrae/RRLyrae.fit is not beside the project")
+needs_shared = pytest.mark.shared_data("rrlyrae/RRLyrae.fit")
 
 
 @needs_shared

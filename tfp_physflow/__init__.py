@@ -1,4 +1,11 @@
-"""tfp_physflow: physics-aware normalizing flows on TensorFlow Probability."""
+"""tfp_physflow: physics-aware normalizing flows on TensorFlow Probability.
+
+The flat public API; docs/design.md maps the packages: ``bijectors`` (pure
+math), ``nn`` (conditioner networks), ``bijector_layers`` and ``flows``,
+``physics`` (circuits, simulators), ``models`` (classifier, VAEs, critic),
+``train`` (the one loop), ``export`` (SavedModels), ``data``, ``metrics``,
+``plots``, ``cli`` (the ``physflow`` command).
+"""
 
 import os as _os
 
@@ -13,8 +20,8 @@ if _keras.backend.backend() != "tensorflow":
                       f"KERAS_BACKEND is {_keras.backend.backend()!r}: unset it or set it to 'tensorflow'")
 
 from .bijectors import (  # noqa: E402
-    AffineCoupling, DiagonalAffine, Exp, FlowBijector, LULinear, MaskedAutoregressive, Permutation,
-    Planar, Reverse, Softplus, SplineCoupling)
+    Affine, AffineCoupling, Coupling, DiagonalAffine, Exp, FlowBijector, LULinear, MaskedAutoregressive, Permutation,
+    Planar, RationalQuadratic, Reverse, Softplus, SplineCoupling)
 from . import data, metrics, physics, plots  # noqa: E402
 from .export import (  # noqa: E402
     export_classifier, export_conditional_sampler, export_flow, export_physics_flow)
@@ -22,17 +29,18 @@ from .flows import KINDS, Flow, make_flow  # noqa: E402
 from .nn import MLP, MaskedMLP, ResidualMLP  # noqa: E402
 from .physics import Circuit, ImpedanceLayer, PhysicsFlow, fit_circuit, make_physics_flow  # noqa: E402
 from .plots import plot_history  # noqa: E402
-from .train import (  # noqa: E402
-    CVAE, AdversarialModel, Critic, FlowClassifier, History, PhysicsVAE, WassersteinObjective, fit, fit_adversarial,
-    fit_cvae, fit_flow, fit_physics_vae)
+from .models import (  # noqa: E402
+    CVAE, AdversarialModel, Critic, FlowClassifier, PhysicsVAE, fit_adversarial, fit_cvae, fit_physics_vae,
+    train_physics_flow)
+from .train import History, WassersteinObjective, fit, fit_flow  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AdversarialModel", "AffineCoupling", "CVAE", "Circuit", "Critic", "DiagonalAffine", "Exp", "Flow", "FlowBijector",
+    "AdversarialModel", "Affine", "AffineCoupling", "CVAE", "Coupling", "Circuit", "Critic", "DiagonalAffine", "Exp", "Flow", "FlowBijector",
     "FlowClassifier", "History", "ImpedanceLayer", "KINDS", "LULinear", "MLP", "MaskedAutoregressive", "MaskedMLP",
-    "Permutation", "PhysicsFlow", "PhysicsVAE", "Planar", "ResidualMLP", "Reverse", "Softplus", "SplineCoupling",
+    "Permutation", "PhysicsFlow", "PhysicsVAE", "Planar", "RationalQuadratic", "ResidualMLP", "Reverse", "Softplus", "SplineCoupling",
     "WassersteinObjective", "data", "export_classifier", "export_conditional_sampler", "export_flow", "export_physics_flow", "fit",
     "fit_adversarial", "fit_circuit", "fit_cvae", "fit_flow", "fit_physics_vae", "make_flow", "make_physics_flow", "metrics", "physics",
-    "plot_history", "plots",
+    "plot_history", "plots", "train_physics_flow",
 ]

@@ -7,7 +7,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from .bijectors.positive import POSITIVE_MAPS
-from .steps import AutoregressiveStep, CouplingStep, DiagonalStep, LinearStep, PermutationStep
+from .bijector_layers import (AutoregressiveLayer, CouplingLayer, DiagonalAffineLayer, LULinearLayer,
+                              PermutationLayer)
+from .bijectors.transformers import Affine, RationalQuadratic
+from .seeds import standard_normal
 from .validation import as_real_tensor, check_batch_compatible
 
 tfb, tfd = tfp.bijectors, tfp.distributions
@@ -25,10 +28,11 @@ class Flow(keras.Model):
     pass, and no TFP bijector cache is involved.
 
     Args:
-      steps: list of ``FlowStep`` layers, in latent -> data order.
+      layers: list of ``BijectorLayer``s, in latent -> data order.
       event_dim: int, dimension of x.
       condition_dim: optional int; a conditional flow requires ``condition``.
       positive: None, "softplus" or "exp": map the output onto (0, inf).
+      config: the ``make_flow`` arguments that rebuild this flow (``make_flow`` sets it).
       dtype: "float32" (default) or "float64".
     Example:
       >>> flow = make_flow("realnvp", 2)
@@ -36,15 +40,15 @@ class Flow(keras.Model):
       TensorShape([100])
     """
 
-    def __init__(self, steps, event_dim, condition_dim=None, positive=None, config=None, **kwargs):
+    def __init__(self, layers, event_dim, condition_dim=None, positive=None, config=None, **kwargs):
         super().__init__(**kwargs)
         if positive not in (None, *POSITIVE_MAPS):
             raise ValueError(f"positive must be None or one of {sorted(POSITIVE_MAPS)}, got {positive!r}")
         self.event_dim = int(event_dim)
         self.condition_dim = None if condition_dim is None else int(condition_dim)
         self.positive = positive
-        self.flow_steps = list(steps)
-        self._factory_config = config
+        self.bijector_layers = list(layers)
+        self._config = None if config is None else dict(config)
         # Create every variable now, so that trainable_variables is complete
         # before any tape or tf.function sees the model.
         dummy_c = None if self.condition_dim is None else tf.zeros([1, self.condition_dim], self.compute_dtype)
@@ -54,7 +58,7 @@ class Flow(keras.Model):
     # -- bijectors --------------------------------------------------------
     def bijectors(self, condition=None):
         """The chain's bijectors in latent -> data order, built for ``condition``."""
-        chain = [step.bijector(condition) for step in self.flow_steps]
+        chain = [layer.bijector(condition) for layer in self.bijector_layers]
         if self.positive is not None:
             chain.append(POSITIVE_MAPS[self.positive]())
         return chain
@@ -95,7 +99,7 @@ class Flow(keras.Model):
         batch = tf.reshape(tf.cast(n, tf.int32), [1])
         if condition is not None:
             batch = tf.concat([batch, tf.shape(condition)[:-1]], 0)
-        z = self._normal(tf.concat([batch, [self.event_dim]], 0), seed)
+        z = standard_normal(tf.concat([batch, [self.event_dim]], 0), seed, self.compute_dtype)
         log_prob = self._base_log_prob(z)
         x = z
         for bijector in self.bijectors(condition):
@@ -127,15 +131,6 @@ class Flow(keras.Model):
     def _base_log_prob(self, z):
         return -0.5 * tf.reduce_sum(z * z, -1) - 0.5 * self.event_dim * math.log(2.0 * math.pi)
 
-    def _normal(self, shape, seed):
-        if seed is None:
-            return tf.random.normal(shape, dtype=self.compute_dtype)
-        if isinstance(seed, int):
-            seed = [seed, 0]
-        # Philox named explicitly: the auto-selected algorithm differs under
-        # XLA, and a seed must give the same samples in every mode.
-        return tf.random.stateless_normal(shape, seed=seed, dtype=self.compute_dtype, alg="philox")
-
     def _condition(self, condition):
         if self.condition_dim is None:
             if condition is not None:
@@ -146,10 +141,15 @@ class Flow(keras.Model):
                              "pass condition=")
         return as_real_tensor(condition, "condition", self.compute_dtype, self.condition_dim)
 
+    @property
+    def config(self):
+        """The ``make_flow`` arguments that rebuild this flow, or None for a hand-built one."""
+        return None if self._config is None else dict(self._config)
+
     def get_config(self):
-        if self._factory_config is None:
+        if self._config is None:
             raise ValueError("only flows made by make_flow() have a config")
-        return dict(self._factory_config)
+        return dict(self._config)
 
     @classmethod
     def from_config(cls, config):
@@ -158,7 +158,7 @@ class Flow(keras.Model):
 
 def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_units=(64, 64),
               activation="relu", network="mlp", transformer=None, num_bins=8, bound=4.0,
-              clamp=2.0, positive=None, scale=None, dtype="float32", seed=0, name=None):
+              clamp=2.0, positive=None, scale=None, loc=None, dtype="float32", seed=0, name=None):
     """Builds a Flow of a named kind, initialised at (close to) the identity.
 
     Kinds (latent -> data; consecutive blocks separated by a reversal):
@@ -188,8 +188,13 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
         scaling layer) so that the untrained flow outputs scale * exp(z)
         with positive="exp", or scale * z with positive=None. Lets one flow
         emit quantities of very different sizes (ohms and microfarads).
+      loc: optional centre of each output (length event_dim; positive=None
+        only). With ``scale`` the untrained flow outputs loc + scale * z:
+        it starts as N(loc, diag scale^2), e.g. the data's mean and std.
       dtype: "float32" or "float64".
-      seed: seed of the fixed random permutation (linear).
+      seed: seeds the fixed random permutation (linear) and the conditioner
+        networks' initial weights, so equal seeds give equal flows without
+        touching any global seed; None draws them at random.
       name: Keras model name.
     Returns:
       A ``Flow``; ``Flow.from_config(flow.get_config())`` rebuilds it.
@@ -219,28 +224,39 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
             raise ValueError("scale works with positive='exp' or None, not 'softplus' "
                              "(softplus does not turn a shift into a scale)")
         config["scale"] = scale
+    if loc is not None:
+        loc = [float(v) for v in loc]
+        if len(loc) != event_dim or not all(math.isfinite(v) for v in loc):
+            raise ValueError(f"loc must hold {event_dim} finite numbers, got {loc}")
+        if positive is not None:
+            raise ValueError("loc works with positive=None only (with 'exp', scale sets the typical size)")
+        config["loc"] = loc
     num_layers = DEFAULT_LAYERS[kind] if num_layers is None else num_layers
     if not isinstance(num_layers, int) or num_layers < 1:
         raise ValueError(f"num_layers must be a positive int, got {num_layers!r}")
 
-    common = dict(condition_dim=condition_dim, hidden_units=tuple(hidden_units), activation=activation,
-                  num_bins=num_bins, bound=bound, clamp=clamp, dtype=dtype)
+    common = dict(condition_dim=condition_dim, hidden_units=tuple(hidden_units), activation=activation, dtype=dtype)
     if kind == "diagonal":
-        steps = [DiagonalStep(event_dim, dtype=dtype)]
+        layers = [DiagonalAffineLayer(event_dim, dtype=dtype)]
     elif kind == "linear":
-        steps = [LinearStep(event_dim, seed=seed, dtype=dtype)]
+        layers = [LULinearLayer(event_dim, seed=seed, dtype=dtype)]
     else:
-        steps = []
+        spline = kind == "nsf" or transformer == "spline"
+        tau = RationalQuadratic(num_bins, bound) if spline else Affine(clamp)
+        layers = []
         for i in range(num_layers):
             if i:
-                steps.append(PermutationStep(dtype=dtype))
+                layers.append(PermutationLayer(dtype=dtype))
             if kind == "maf":
-                steps.append(AutoregressiveStep(event_dim, transformer or "affine", **common))
+                layers.append(AutoregressiveLayer(event_dim, tau, seed=_layer_seed(seed, i), **common))
             else:
-                steps.append(CouplingStep(event_dim, "spline" if kind == "nsf" else "affine",
-                                          network=network, **common))
-    if scale is not None:
-        logs = [math.log(v) for v in scale]
-        steps.append(DiagonalStep(event_dim, shift=logs, dtype=dtype) if positive == "exp"
-                     else DiagonalStep(event_dim, log_scale=logs, dtype=dtype))
-    return Flow(steps, event_dim, condition_dim, positive, config=config, name=name or kind, dtype=dtype)
+                layers.append(CouplingLayer(event_dim, tau, network=network, seed=_layer_seed(seed, i), **common))
+    if scale is not None or loc is not None:
+        logs = None if scale is None else [math.log(v) for v in scale]
+        layers.append(DiagonalAffineLayer(event_dim, shift=logs, dtype=dtype) if positive == "exp"
+                      else DiagonalAffineLayer(event_dim, shift=loc, log_scale=logs, dtype=dtype))
+    return Flow(layers, event_dim, condition_dim, positive, config=config, name=name or kind, dtype=dtype)
+
+
+def _layer_seed(seed, index):
+    return None if seed is None else int(seed) * 7919 + index

@@ -218,10 +218,10 @@ def generator_scores(generated_parameters, true_parameters, generated_spectra=No
     return scores
 
 
-# -- inverse problems (the Coulomb explosion CVAE/cINN proposal) ---------------------------------------
+# -- inverse problems (Ghanaatian 2024, CVAE/cINN for Coulomb explosions; docs/design.md) ---------------
 
 def mse(truth, prediction):
-    """Mean squared error over samples and components (the proposal's Eq. 8)."""
+    """Mean squared error over samples and components (Eq. 8 of Ghanaatian's CVAE/cINN proposal, 2024)."""
     truth, prediction = np.asarray(truth, np.float64), np.asarray(prediction, np.float64)
     if truth.shape != prediction.shape:
         raise ValueError(f"truth and prediction differ in shape: {truth.shape}, {prediction.shape}")
@@ -229,9 +229,9 @@ def mse(truth, prediction):
 
 
 def mean_relative_error(truth, prediction):
-    """Mean over samples and components of |x - x^| / |x| (the proposal's Eq. 9).
+    """Mean over samples and components of |x - x^| / |x| (Eq. 9 of Ghanaatian's CVAE/cINN proposal, 2024).
 
-    Component-wise, as the proposal defines it: components near 0 weigh
+    Component-wise, as that proposal defines it: components near 0 weigh
     heavily, so compare models with it, not data sets.
     """
     truth, prediction = np.asarray(truth, np.float64), np.asarray(prediction, np.float64)

@@ -10,8 +10,19 @@ import numpy as np
 import tensorflow as tf
 
 
-def _output_initializer(zero_init):
-    return "zeros" if zero_init else "glorot_uniform"
+def _output_initializer(zero_init, seed=None, index=0):
+    return "zeros" if zero_init else _kernel_initializer(seed, index)
+
+
+def _kernel_initializer(seed, index):
+    """Glorot uniform; seeded per layer (``seed``, ``index``) when ``seed`` is given.
+
+    Why: without a seed Keras draws from its global generator, so a
+    repeatable model would need ``keras.utils.set_random_seed`` (global state).
+    """
+    if seed is None:
+        return "glorot_uniform"
+    return keras.initializers.GlorotUniform(seed=int(seed) * 1009 + index)
 
 
 class MLP(keras.layers.Layer):
@@ -22,22 +33,25 @@ class MLP(keras.layers.Layer):
       hidden_units: sequence of hidden widths.
       activation: Keras activation name for the hidden layers.
       zero_init_output: start with a zero output (identity flows).
+      seed: optional int, seeds the initial weights (None: Keras's global generator).
     Example:
       >>> net = MLP(4, hidden_units=(64, 64)); net(tf.zeros([8, 3])).shape
       TensorShape([8, 4])
     """
 
     def __init__(self, out_dim, hidden_units=(64, 64), activation="relu",
-                 zero_init_output=True, **kwargs):
+                 zero_init_output=True, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.seed = seed
         self.out_dim = int(out_dim)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.activation = activation
         self.zero_init_output = bool(zero_init_output)
-        self.hidden = [keras.layers.Dense(u, activation=activation, dtype=self.dtype_policy)
-                       for u in self.hidden_units]
+        self.hidden = [keras.layers.Dense(u, activation=activation, dtype=self.dtype_policy,
+                                          kernel_initializer=_kernel_initializer(seed, i))
+                       for i, u in enumerate(self.hidden_units)]
         self.out = keras.layers.Dense(self.out_dim, dtype=self.dtype_policy,
-                                      kernel_initializer=_output_initializer(zero_init_output))
+                                      kernel_initializer=_output_initializer(zero_init_output, seed, 999))
 
     def call(self, x):
         for layer in self.hidden:
@@ -46,7 +60,7 @@ class MLP(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "out_dim": self.out_dim, "hidden_units": self.hidden_units,
-                "activation": self.activation, "zero_init_output": self.zero_init_output}
+                "activation": self.activation, "zero_init_output": self.zero_init_output, "seed": self.seed}
 
 
 class ResidualMLP(keras.layers.Layer):
@@ -58,21 +72,27 @@ class ResidualMLP(keras.layers.Layer):
       num_blocks: int, number of residual blocks.
       activation: Keras activation name.
       zero_init_output: start with a zero output (identity flows).
+      seed: optional int, seeds the initial weights.
     Reference: He et al., "Identity mappings in deep residual networks", 2016;
       the dense ResNets of Durkan et al. 2019 (neural spline flows).
     """
 
     def __init__(self, out_dim, hidden_dim=64, num_blocks=2, activation="relu",
-                 zero_init_output=True, **kwargs):
+                 zero_init_output=True, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.seed = seed
         self.out_dim, self.hidden_dim, self.num_blocks = int(out_dim), int(hidden_dim), int(num_blocks)
         self.activation = activation
         self.zero_init_output = bool(zero_init_output)
         self.act = keras.activations.get(activation)
-        dense = lambda n, **kw: keras.layers.Dense(n, dtype=self.dtype_policy, **kw)  # noqa: E731
-        self.inp = dense(self.hidden_dim)
-        self.blocks = [(dense(self.hidden_dim), dense(self.hidden_dim)) for _ in range(self.num_blocks)]
-        self.out = dense(self.out_dim, kernel_initializer=_output_initializer(zero_init_output))
+        def dense(n, index):
+            init = _output_initializer(zero_init_output, seed, index) if index == 999 else _kernel_initializer(seed, index)
+            return keras.layers.Dense(n, dtype=self.dtype_policy, kernel_initializer=init)
+
+        self.inp = dense(self.hidden_dim, 0)
+        self.blocks = [(dense(self.hidden_dim, 2 * i + 1), dense(self.hidden_dim, 2 * i + 2))
+                       for i in range(self.num_blocks)]
+        self.out = dense(self.out_dim, 999)
 
     def call(self, x):
         h = self.inp(x)
@@ -83,7 +103,7 @@ class ResidualMLP(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "out_dim": self.out_dim, "hidden_dim": self.hidden_dim,
                 "num_blocks": self.num_blocks, "activation": self.activation,
-                "zero_init_output": self.zero_init_output}
+                "zero_init_output": self.zero_init_output, "seed": self.seed}
 
 
 def made_masks(event_dim, hidden_units, params_per_dim, conditional=False):
@@ -146,13 +166,15 @@ class MaskedMLP(keras.layers.Layer):
       condition_dim: optional int, width of the condition input.
       activation: Keras activation name.
       zero_init_output: start with a zero output (identity flows).
+      seed: optional int, seeds the initial weights.
     Reference: Germain et al., "MADE", ICML 2015; Papamakarios et al., "Masked
       autoregressive flow for density estimation", NeurIPS 2017.
     """
 
     def __init__(self, event_dim, params_per_dim, hidden_units=(64, 64), condition_dim=None,
-                 activation="relu", zero_init_output=True, **kwargs):
+                 activation="relu", zero_init_output=True, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.seed = seed
         if condition_dim is not None and not hidden_units:
             raise ValueError("MaskedMLP with a condition_dim needs at least one hidden layer")
         self.event_dim, self.params_per_dim = int(event_dim), int(params_per_dim)
@@ -162,12 +184,14 @@ class MaskedMLP(keras.layers.Layer):
         self.zero_init_output = bool(zero_init_output)
         masks = made_masks(self.event_dim, self.hidden_units, self.params_per_dim,
                            conditional=self.condition_dim is not None)
-        self.hidden = [MaskedDense(m, activation=activation, dtype=self.dtype_policy) for m in masks[:-1]]
+        self.hidden = [MaskedDense(m, activation=activation, dtype=self.dtype_policy,
+                                   kernel_initializer=_kernel_initializer(seed, i)) for i, m in enumerate(masks[:-1])]
         self.out = MaskedDense(masks[-1], dtype=self.dtype_policy,
-                               kernel_initializer=_output_initializer(zero_init_output))
+                               kernel_initializer=_output_initializer(zero_init_output, seed, 999))
         self.condition_in = None
         if self.condition_dim is not None:
-            self.condition_in = keras.layers.Dense(masks[0].shape[1], use_bias=False, dtype=self.dtype_policy)
+            self.condition_in = keras.layers.Dense(masks[0].shape[1], use_bias=False, dtype=self.dtype_policy,
+                                                   kernel_initializer=_kernel_initializer(seed, 998))
 
     def call(self, x, condition=None):
         h = x
@@ -180,4 +204,4 @@ class MaskedMLP(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "event_dim": self.event_dim, "params_per_dim": self.params_per_dim,
                 "hidden_units": self.hidden_units, "condition_dim": self.condition_dim,
-                "activation": self.activation, "zero_init_output": self.zero_init_output}
+                "activation": self.activation, "zero_init_output": self.zero_init_output, "seed": self.seed}

@@ -15,7 +15,8 @@ class Permutation(FlowBijector):
     Args:
       permutation: int sequence, a permutation of range(d).
     Example:
-      >>> Permutation([2, 0, 1]).forward(tf.constant([[1., 2., 3.]]))  # [[3, 1, 2]]
+      >>> Permutation([2, 0, 1]).forward(tf.constant([[1., 2., 3.]])).numpy().tolist()
+      [[3.0, 1.0, 2.0]]
     """
 
     def __init__(self, permutation, name="permutation"):

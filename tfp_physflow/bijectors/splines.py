@@ -1,6 +1,6 @@
 """Monotone rational-quadratic splines with identity tails (Durkan et al. 2019).
 
-Shared by SplineCoupling and the spline transformer of MaskedAutoregressive.
+The math of the RationalQuadratic transformer (bijectors/transformers.py).
 Inside [-bound, bound] each dimension is mapped by a piecewise
 rational-quadratic function with K bins; outside it is the identity (slope 1 at
 both ends, so the map and its derivative are continuous), hence exactly

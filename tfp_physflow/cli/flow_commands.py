@@ -41,21 +41,19 @@ def train(args):
     condition = None if args.condition is None else read_array(args.condition, key=args.key, name="condition")
     if condition is not None and len(condition) != len(x):
         raise ValueError(f"data has {len(x)} rows but condition has {len(condition)}")
-    if args.kind == "cinn" and condition is None:
-        raise ValueError("--kind cinn is conditional: give --condition FILE")
-    if args.kind in ("diagonal", "linear") and condition is not None:
-        raise ValueError(f"--kind {args.kind} takes no --condition; use realnvp, maf, nsf or cinn")
-    if x.shape[1] < 2 and args.kind in ("realnvp", "nsf", "cinn"):
-        raise ValueError(f"--kind {args.kind} needs at least 2 data columns; {args.data!r} has 1 (use maf)")
     mean, std = x.mean(0), x.std(0)
     if np.any(std == 0):
         raise ValueError(f"data column {int(np.argmax(std == 0))} is constant: a density needs spread")
     # The flow starts as N(mean, diag std^2): a learnable scale and shift after the
     # chain, so it trains on the data as given and serves it without a separate scaler.
-    flow = make_flow(args.kind, x.shape[1], None if condition is None else condition.shape[1],
-                     num_layers=args.layers, hidden_units=tuple(args.hidden), network=args.network,
-                     scale=list(std), seed=args.seed)
-    flow.flow_steps[-1].shift.assign(mean)
+    # make_flow checks the kind against the data (conditional or not, enough columns).
+    try:
+        flow = make_flow(args.kind, x.shape[1], None if condition is None else condition.shape[1],
+                         num_layers=args.layers, hidden_units=tuple(args.hidden), network=args.network,
+                         scale=list(std), loc=list(mean), seed=args.seed)
+    except ValueError as err:
+        raise ValueError(f"--kind {args.kind} with {x.shape[1]} data column(s)"
+                         f"{'' if condition is None else ' and a --condition file'}: {err}") from None
     history = fit_flow(flow, x.astype("float32"), None if condition is None else condition.astype("float32"),
                        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                        validation_split=args.validation_split, patience=args.patience, seed=args.seed,
@@ -146,11 +144,13 @@ def add_sample_arguments(p):
     p.add_argument("-n", type=int, default=1000, help="samples (per condition row) (default 1000)")
     p.add_argument("--condition", help="conditions, one row each (conditional models)")
     p.add_argument("--key", help="array name inside .npz files")
-    p.add_argument("--out", help="write samples to this .npy or .csv (default: print a summary)")
+    p.add_argument("--out", help="write samples to this .npy (n, d) or, with --condition, (n, batch, d); or .csv, "
+                                 "one row per sample, given conditions a first column condition_row "
+                                 "(default: print a summary)")
 
 
 def _draw(model, description, n, condition):
-    """Samples (n, d), or (batch, n, d) given conditions, from any tfp_physflow SavedModel."""
+    """Samples (n, d), or (n, batch, d) given conditions, from any tfp_physflow SavedModel."""
     import tensorflow as tf
 
     form = description.get("format", "")
@@ -186,8 +186,9 @@ def sample(args):
     model, description = _load(args.saved_model)
     samples, names = _draw(model, description, args.n, _condition(args, description))
     if args.out:
+        by_row = np.swapaxes(samples, 0, 1) if samples.ndim == 3 else samples  # (batch, n, d): one block per row
         array = samples if samples.ndim == 2 or args.out.endswith(".npy") else np.concatenate(
-            [np.repeat(np.arange(len(samples)), samples.shape[1])[:, None], samples.reshape(-1, samples.shape[-1])], 1)
+            [np.repeat(np.arange(len(by_row)), by_row.shape[1])[:, None], by_row.reshape(-1, samples.shape[-1])], 1)
         columns = list(names or [f"x{i}" for i in range(samples.shape[-1])])
         header = columns if samples.ndim == 2 else ["condition_row"] + columns
         write_array(args.out, array, header=header)

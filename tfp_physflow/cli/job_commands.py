@@ -24,18 +24,20 @@ def add_demo_arguments(p):
     p.add_argument("--epochs", type=int, help="training epochs (default 60, --full 150)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="physflow_demo", help="folder for figures and the SavedModel (default physflow_demo)")
+    p.add_argument("--jobs", type=int, default=-1,
+                   help="processes for the random forests of the scores (default -1: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def demo(args):
     """The main job: the physics-aware adversarial flow experiment for one flow."""
-    from .. import ecm_experiment
+    from . import ecm_report
 
     if args.epochs is not None and args.epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
     sizes = {} if args.full else {"n_train": 2000, "n_val": 5000, "generated_sizes": (2000, 5000)}
-    ecm_experiment.run([args.kind], epochs=args.epochs or (150 if args.full else 60), seed=args.seed, out=args.out,
-                       verbose=not args.quiet, paper=args.full, **sizes)
+    ecm_report.run([args.kind], epochs=args.epochs or (150 if args.full else 60), seed=args.seed, out=args.out,
+                   verbose=not args.quiet, paper=args.full, n_jobs=args.jobs, **sizes)
     print(f"serve it: saved_model_cli show --dir {os.path.join(args.out, 'generator')} --all")
     return 0
 
@@ -73,7 +75,7 @@ def classify(args):
     from ..export import export_classifier
     from ..metrics import roc
     from ..plots import plot_roc
-    from ..train.classify import FlowClassifier
+    from ..models import FlowClassifier
 
     x, y = _features_and_labels(args.train, args.label_column, args.key, "training")
     if len(np.unique(y)) < 2:

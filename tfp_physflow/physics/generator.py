@@ -3,7 +3,7 @@
 g~ = Z_omega o g_theta (Schindler & Schmid, Eq. 5): a normalizing flow g
 emits positive circuit parameters, the circuit turns them into spectra. The
 composite is differentiable, not invertible, and trains adversarially
-(``train.adversarial``); the parameter flow itself keeps its density.
+(``models.adversarial``); the parameter flow itself keeps its density.
 """
 
 import keras
@@ -23,8 +23,11 @@ class PhysicsFlow(keras.Model):
     Attributes: ``flow`` (parameters, with log_prob), ``layer`` (parameters
     -> features), ``parameter_names``.
     Example:
-      >>> model = make_physics_flow("linear", spectra, frequencies)
-      >>> params, z = model.sample_spectra(1000, seed=0)   # (1000, 3), complex (1000, K)
+      >>> data = pf.data.simulate_impedance(100, seed=0)
+      >>> model = make_physics_flow("linear", data.spectra, data.frequencies)
+      >>> params, z = model.sample_spectra(1000, seed=0)
+      >>> params.shape, z.shape, z.dtype.name                 # parameters and complex spectra
+      (TensorShape([1000, 3]), TensorShape([1000, 48]), 'complex64')
     """
 
     def __init__(self, flow, layer, **kwargs):

@@ -1,14 +1,10 @@
-"""Training: the one loop, its losses, maximum-likelihood and adversarial trainers, the classifier."""
+"""Training: the one loop (``fit``), its data sources, phases, compiled steps, losses,
+checkpoints, history and progress, and maximum-likelihood training of flows (``fit_flow``)."""
 
-from .adversarial import AdversarialModel, WassersteinObjective, fit_adversarial
-from .classify import FlowClassifier
-from .critic import Critic
 from .history import History
-from .loop import Phase, fit
-from .losses import NegativeLogLikelihood
+from .loop import fit
+from .losses import NegativeELBO, NegativeLogLikelihood, WassersteinObjective
 from .maximum_likelihood import fit_flow
-from .physics_vae import PhysicsVAE, fit_physics_vae
-from .vae import CVAE, EvidenceLowerBound, fit_cvae
+from .phases import Phase
 
-__all__ = ["AdversarialModel", "CVAE", "Critic", "EvidenceLowerBound", "FlowClassifier", "History", "NegativeLogLikelihood", "Phase", "PhysicsVAE",
-           "WassersteinObjective", "fit", "fit_adversarial", "fit_cvae", "fit_flow", "fit_physics_vae"]
+__all__ = ["History", "NegativeELBO", "NegativeLogLikelihood", "Phase", "WassersteinObjective", "fit", "fit_flow"]

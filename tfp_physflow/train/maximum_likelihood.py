@@ -13,8 +13,11 @@ def fit_flow(flow, x, condition=None, **kwargs):
     conditional flow is a tuple (x_val, condition_val).
 
     Example:
-      >>> flow = make_flow("nsf", 2)
-      >>> history = fit_flow(flow, x, epochs=50, validation_split=0.1, patience=5)
+      >>> flow = make_flow("nsf", 2, num_layers=2)
+      >>> x = pf.data.two_moons(1000, seed=0)
+      >>> history = fit_flow(flow, x, epochs=3, validation_split=0.1, patience=5, verbose=False)
+      >>> len(history), history.stop_reason
+      (3, 'reached 3 epochs')
     """
     if (condition is None) != (flow.condition_dim is None):
         raise ValueError("a conditional flow needs condition=, an unconditional one takes none "

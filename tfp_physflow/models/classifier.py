@@ -2,14 +2,14 @@
 
 import keras
 import numpy as np
-from scipy.special import logsumexp
+import tensorflow as tf
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_curve
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 
 from ..flows import make_flow
-from .maximum_likelihood import fit_flow
+from ..train.maximum_likelihood import fit_flow
 
 
 class FlowClassifier(ClassifierMixin, BaseEstimator):
@@ -41,15 +41,23 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
         on the validation ROC (two classes).
       standardize: "whiten" (default, full covariance), "diagonal" (mean and
         standard deviation per feature) or False: each class's map before its flow.
-      random_state: seed of the splits and of the networks' initialisation
-        (through ``keras.utils.set_random_seed``, i.e. the global Python, NumPy
-        and TensorFlow seeds); None leaves every global seed alone.
+      random_state: seed of the splits, the shuffling and each flow's initial
+        weights (``make_flow(seed=random_state + k)`` for class k, unless
+        ``flow_kwargs`` sets a seed); no global seed is touched. None: random.
       verbose: show the training progress.
-    Reference: the RR Lyrae density-classification study (seed document 003),
-      Tables II-III; Papamakarios et al. 2021 for the flows.
+    Reference: L. Moske, "Advanced methods of data analysis: normalizing
+      flows" (2022), one flow per class on astroML's RR Lyrae data, Tables
+      II-III (docs/design.md, "Reference experiments"); Papamakarios et al.,
+      "Normalizing flows for probabilistic modeling and inference", JMLR 2021.
     Example:
-      >>> clf = make_pipeline(StandardScaler(), FlowClassifier("realnvp", epochs=50))
-      >>> cross_val_score(clf, X, y, cv=3)
+      >>> from sklearn.datasets import make_classification
+      >>> from sklearn.model_selection import cross_val_score
+      >>> from sklearn.pipeline import make_pipeline
+      >>> from sklearn.preprocessing import StandardScaler
+      >>> X, y = make_classification(300, n_features=4, random_state=0)
+      >>> clf = make_pipeline(StandardScaler(), FlowClassifier("realnvp", {"num_layers": 2}, epochs=5))
+      >>> bool(cross_val_score(clf, X, y, cv=3).mean() > 0.7)
+      True
     """
 
     def __init__(self, kind="realnvp", flow_kwargs=None, epochs=100, batch_size=256, learning_rate=1e-3,
@@ -99,9 +107,8 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
             z = (x - self.mean_[k]) @ self.whitening_[k].T
             train, val = z[n_val:], z[:n_val]
             validation.append((x[:n_val], np.full(n_val, k)))
-            if self.random_state is not None:
-                keras.utils.set_random_seed(int(self.random_state) + k)
-            flow = make_flow(self.kind, X.shape[1], **(self.flow_kwargs or {}))
+            seed = None if self.random_state is None else int(self.random_state) + k
+            flow = make_flow(self.kind, X.shape[1], **{"seed": seed, **(self.flow_kwargs or {})})
             batch = min(self._batch_size(label, k), len(train))
             history = fit_flow(flow, train, validation_data=(val,), epochs=self.epochs, batch_size=batch,
                                optimizer=self._optimizer(len(train) // batch), patience=self.patience,
@@ -161,28 +168,25 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
                              f"{self.n_features_in_}")
         return X
 
-    def _log_density(self, X):
-        columns = [flow.log_prob((X - m) @ w.T).numpy().astype(np.float64) + log_det
-                   for flow, m, w, log_det in zip(self.flows_, self.mean_, self.whitening_, self.log_det_)]
-        return np.stack(columns, axis=1)
+    def _decide(self, X, cut=None):
+        """(log p(x | k), log p(k | x), t or None, class index) through the one Bayes rule."""
+        out = bayes_rule(class_log_density(self.flows_, tf.constant(X, tf.float64), self.mean_, self.whitening_,
+                                           self.log_det_), tf.constant(self.log_priors_, tf.float64),
+                         self.cut_ if cut is None else cut)
+        return tuple(None if t is None else t.numpy() for t in out)
 
     def log_density(self, X):
         """log p(x | k) for every class, (n, K), densities of the original features."""
-        return self._log_density(self._check(X))
-
-    def _log_posterior(self, X):
-        joint = self._log_density(X) + self.log_priors_
-        return joint - logsumexp(joint, axis=1, keepdims=True)
+        return self._decide(self._check(X))[0]
 
     def predict_log_proba(self, X):
-        return self._log_posterior(self._check(X))
+        return self._decide(self._check(X), cut=0.0)[1]
 
     def predict_proba(self, X):
         return np.exp(self.predict_log_proba(X))
 
     def _statistic(self, X):
-        log_post = self._log_posterior(X)
-        return log_post[:, 0] - log_post[:, 1]
+        return self._decide(X, cut=0.0)[2]
 
     def statistic(self, X):
         """t = ln p(0|x) - ln p(1|x) (two classes); class 1 where t < cut_."""
@@ -197,9 +201,38 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
         return self.predict_log_proba(X)
 
     def predict(self, X):
-        if len(self.classes_) == 2:
-            return self.classes_[(self.decision_function(X) > 0).astype(int)]
-        return self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
+        return self.classes_[self._decide(self._check(X))[3]]
+
+
+def class_log_density(flows, x, means, maps, log_dets):
+    """log p(x | k), (batch, K): flow k's density of W_k (x - mean_k) plus log|det W_k|.
+
+    The maps and the sum are computed in x's dtype (float64 from
+    ``FlowClassifier``, the flows' dtype in its SavedModel), each flow in its
+    own. The one implementation, used by ``FlowClassifier`` and its SavedModel.
+    """
+    dtype = x.dtype
+    columns = []
+    for flow, m, w, j in zip(flows, means, maps, log_dets):
+        z = tf.matmul(x - tf.constant(m, dtype), tf.constant(w, dtype), transpose_b=True)
+        columns.append(tf.cast(flow.log_prob(tf.cast(z, flow.compute_dtype)), dtype) + tf.constant(j, dtype))
+    return tf.stack(columns, axis=1)
+
+
+def bayes_rule(log_density, log_priors, cut):
+    """Bayes' rule on class log-densities (batch, K) and log-priors (K,).
+
+    Returns (log_density, log_posterior, statistic, index): with two classes
+    statistic t = ln p(0|x) - ln p(1|x) and index 1 where t < cut; with more,
+    statistic None and index the argmax of the posterior. The one
+    implementation, used by ``FlowClassifier`` and its SavedModel.
+    """
+    joint = log_density + log_priors
+    log_posterior = joint - tf.reduce_logsumexp(joint, axis=1, keepdims=True)
+    if log_density.shape[1] == 2:
+        statistic = log_posterior[:, 0] - log_posterior[:, 1]
+        return log_density, log_posterior, statistic, tf.cast(statistic < tf.cast(cut, statistic.dtype), tf.int32)
+    return log_density, log_posterior, None, tf.argmax(log_posterior, axis=1, output_type=tf.int32)
 
 
 def _class_map(x, mode):

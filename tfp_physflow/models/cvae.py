@@ -7,8 +7,10 @@ mean squared error of the reconstruction plus KL(q(z | x) || N(0, I)).
 
 At inference x is unknown, so it is never encoded: latents are drawn from the
 aggregate of the TRAINING latents (a Gaussian with their pooled mean and
-variance, ``fit_latent_prior``) and decoded with the test condition (the
-no-leakage rule of the CVAE/cINN proposal for Coulomb explosion imaging).
+variance, ``fit_latent_prior``) and decoded with the test condition, so no
+test x ever reaches the model (A. Ghanaatian, "Proposal for conditional
+variational autoencoder and conditional invertible neural network
+implementations", 2024; docs/design.md, "Reference experiments").
 """
 
 import keras
@@ -16,8 +18,10 @@ import numpy as np
 import tensorflow as tf
 
 from ..nn import MLP
+from ..seeds import standard_normal
+from ..train.loop import fit
+from ..train.losses import NegativeELBO
 from ..validation import as_real_tensor
-from .loop import fit
 
 
 class CVAE(keras.Model):
@@ -29,9 +33,11 @@ class CVAE(keras.Model):
       latent_dim: dimension of z.
       hidden_units: widths of the two dense ELU layers of encoder and decoder.
     Example:
-      >>> cvae = CVAE(9, 9)
-      >>> history = fit_cvae(cvae, positions, momenta, validation_data=(pv, mv))
-      >>> samples = cvae.sample(100, condition=test_momenta)   # (100, batch, 9)
+      >>> ocs = pf.data.simulate_coulomb(100, seed=0)
+      >>> cvae = CVAE(9, 9, hidden_units=(16, 16))
+      >>> history = fit_cvae(cvae, ocs.positions, ocs.momenta / 100, epochs=2, verbose=False)
+      >>> cvae.sample(100, condition=ocs.momenta[:5] / 100).shape   # (n, batch, 9)
+      TensorShape([100, 5, 9])
     """
 
     def __init__(self, data_dim, condition_dim, latent_dim=9, hidden_units=(128, 128), seed=0, **kwargs):
@@ -64,6 +70,11 @@ class CVAE(keras.Model):
         kl = -0.5 * tf.reduce_sum(1.0 + log_var - tf.square(mean) - tf.exp(log_var), axis=-1)
         return reconstruction, kl
 
+    def negative_elbo(self, x, condition, kl_weight=1.0):
+        """Per example: reconstruction MSE + kl_weight * KL (one reparameterised draw)."""
+        reconstruction, kl = self.loss_terms(x, condition)
+        return reconstruction + kl_weight * kl
+
     def fit_latent_prior(self, x, batch_size=4096):
         """Sets the sampling distribution of z to the aggregate posterior of training data x:
         per dimension, mean = E[mu], variance = E[sigma^2 + mu^2] - E[mu]^2."""
@@ -79,39 +90,24 @@ class CVAE(keras.Model):
         self.latent_std.assign(np.sqrt(np.maximum((var + mu ** 2).mean(0) - center ** 2, 1e-12)))
 
     def sample(self, n, condition, seed=None):
-        """Draws n x per condition row: condition (B, c) -> (n, B, data_dim); the encoder is not used."""
+        """Draws n x per condition row: condition (B, c) -> (n, B, data_dim), sample axis
+        first as in ``Flow.sample`` and TFP; the encoder is not used."""
         condition = as_real_tensor(condition, "condition", self.compute_dtype, self.condition_dim)
         batch = tf.shape(condition)[0]
         shape = tf.stack([tf.cast(n, tf.int32), batch, self.latent_dim])
-        if seed is None:
-            eps = tf.random.normal(shape, dtype=condition.dtype)
-        else:
-            seed = [seed, 0] if isinstance(seed, int) else seed
-            eps = tf.random.stateless_normal(shape, seed, dtype=condition.dtype, alg="philox")
+        eps = standard_normal(shape, seed, condition.dtype)
         z = self.latent_mean + self.latent_std * eps
         tiled = tf.broadcast_to(condition[None], tf.stack([shape[0], batch, self.condition_dim]))
         x = self.decode(tf.reshape(z, [-1, self.latent_dim]), tf.reshape(tiled, [-1, self.condition_dim]))
         return tf.reshape(x, tf.stack([shape[0], batch, self.data_dim]))
 
 
-class EvidenceLowerBound:
-    """Loss of a CVAE for the loop: per example, reconstruction MSE + kl_weight * KL; batch = (x, condition)."""
-
-    def __init__(self, kl_weight=1.0):
-        self.kl_weight = float(kl_weight)
-
-    def __call__(self, model, batch, training=True):
-        x, condition = batch
-        reconstruction, kl = model.loss_terms(x, condition)
-        return reconstruction + self.kl_weight * kl
-
-
 def fit_cvae(model, x, condition, *, kl_weight=1.0, learning_rate=1e-4, batch_size=512, epochs=1000,
              patience=20, **fit_kwargs):
     """Trains a CVAE through the one loop, then fits its latent sampling distribution to x.
 
-    Defaults follow the proposal: Adam 1e-4, batch 512, up to 1000 epochs,
-    early stopping on the validation loss with the best weights kept.
+    Defaults follow Ghanaatian's proposal (module docstring): Adam 1e-4, batch 512,
+    up to 1000 epochs, early stopping on the validation loss with the best weights kept.
     ``validation_data`` is a tuple (x_val, condition_val); other keywords go to ``fit``.
     """
     if not isinstance(model, CVAE):
@@ -120,7 +116,7 @@ def fit_cvae(model, x, condition, *, kl_weight=1.0, learning_rate=1e-4, batch_si
         shape = np.shape(array)
         if len(shape) != 2 or shape[1] != dim:
             raise ValueError(f"{name} must have shape (N, {dim}), got {shape}")
-    history = fit(model, EvidenceLowerBound(kl_weight), (x, condition), learning_rate=learning_rate,
+    history = fit(model, NegativeELBO(kl_weight), (x, condition), learning_rate=learning_rate,
                   batch_size=batch_size, epochs=epochs, patience=patience, **fit_kwargs)
     model.fit_latent_prior(x)
     return history

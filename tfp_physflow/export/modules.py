@@ -1,32 +1,12 @@
-"""SavedModel export with serving signatures, written atomically.
-
-The exported model needs TensorFlow only: ``tf.saved_model.load`` in a
-process that never imports tfp_physflow (or TFP) can call it, and so can
-``saved_model_cli`` and TF Serving.
-"""
+"""The exported modules (flow, physics generator, conditional sampler, classifier) and their export functions."""
 
 import json
-import os
-import shutil
-import tempfile
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-
-def _check_rows(value, dim, name, signature):
-    """Asserts ``value`` is (batch, dim) and finite, with messages that name the problem."""
-    message = f"{signature}: {name} must have shape (batch, {dim})"
-    checks = [tf.debugging.assert_rank(value, 2, message=message),
-              tf.debugging.assert_equal(tf.shape(value)[-1], dim, message=message)]
-    with tf.control_dependencies(checks):
-        return tf.debugging.check_numerics(value, f"{signature}: {name} contains NaN or inf")
-
-
-def _check_count(n, signature):
-    with tf.control_dependencies([tf.debugging.assert_non_negative(n, message=f"{signature}: n must be >= 0")]):
-        return tf.identity(n)
+from ..models.classifier import bayes_rule, class_log_density
+from .saving import check_count, check_rows, save_module, weight_copies
 
 
 class FlowModule(tf.Module):
@@ -36,7 +16,9 @@ class FlowModule(tf.Module):
       log_prob(x [, condition]) -> {"log_prob": (batch,)}
       sample(n [, condition])   -> {"samples": ..., "log_prob": ...}
         unconditional: samples (n, d); conditional: condition (batch, c) ->
-        samples (batch, n, d), row i drawn given condition[i].
+        samples (n, batch, d) and log_prob (n, batch), [:, i] drawn given
+        condition[i]: the sample axis first, exactly as ``Flow.sample`` and
+        TFP's ``Distribution.sample`` (docs/design.md, "Contracts").
     ``description`` is a JSON string: kind, shapes, configuration.
 
     Keras 3 gives the tf.Variables of nested layers ambiguous names ("mlp/kernel"
@@ -50,54 +32,39 @@ class FlowModule(tf.Module):
 
     def __init__(self, flow):
         super().__init__(name="physflow")
-        self.weights, mapping = _weight_copies([flow])
+        self.weights, frozen = weight_copies([flow])
         d, c, dtype = flow.event_dim, flow.condition_dim, tf.as_dtype(flow.compute_dtype)
-        config = flow.get_config() if getattr(flow, "_factory_config", None) else {}
+        config = flow.config or {}
         self.description = tf.Variable(json.dumps({
             "format": "tfp_physflow.flow/1", "event_dim": d, "condition_dim": c, "dtype": dtype.name,
             "config": config}, default=str), trainable=False, name="description")
-        self.log_prob, self.sample = _serving_functions(flow, mapping)
+        self.log_prob, self.sample = _serving_functions(flow, frozen)
 
 
-def _weight_copies(models):
-    """Uniquely named tf.Variable copies of the models' variables, and the
-    (Keras variable, copy) pairs for ``keras.StatelessScope``."""
-    weights, mapping = [], []
-    for m, model in enumerate(models):
-        for v in model.variables:
-            copy = tf.Variable(v.value, trainable=False, name=f"m{m}." + v.path.replace("/", "."))
-            weights.append(copy)
-            mapping.append((v, copy))
-    return weights, mapping
-
-
-def _serving_functions(flow, state_mapping):
+def _serving_functions(flow, frozen):
     """The ``log_prob`` and ``sample`` tf.functions, reading the exported weights."""
     d, c, dtype = flow.event_dim, flow.condition_dim, tf.as_dtype(flow.compute_dtype)
     x_spec = tf.TensorSpec([None, None], dtype, name="x")
     n_spec = tf.TensorSpec([], tf.int32, name="n")
     c_spec = tf.TensorSpec([None, None], dtype, name="condition")
 
-    def frozen():
-        return keras.StatelessScope(state_mapping=state_mapping)
-
     if c is None:
         @tf.function(input_signature=[x_spec])
         def log_prob(x):
             with frozen():
-                return {"log_prob": flow.log_prob(_check_rows(x, d, "x", "log_prob"))}
+                return {"log_prob": flow.log_prob(check_rows(x, d, "x", "log_prob"))}
 
         @tf.function(input_signature=[n_spec])
         def sample(n):
             with frozen():
-                samples, lp = flow.sample_and_log_prob(_check_count(n, "sample"))
+                samples, lp = flow.sample_and_log_prob(check_count(n, "sample"))
             return {"samples": samples, "log_prob": lp}
         return log_prob, sample
 
     @tf.function(input_signature=[x_spec, c_spec])
     def log_prob_conditional(x, condition):
-        x = _check_rows(x, d, "x", "log_prob")
-        condition = _check_rows(condition, c, "condition", "log_prob")
+        x = check_rows(x, d, "x", "log_prob")
+        condition = check_rows(condition, c, "condition", "log_prob")
         same = tf.debugging.assert_equal(tf.shape(x)[0], tf.shape(condition)[0],
                                          message="log_prob: x and condition must have the same batch size")
         with tf.control_dependencies([same]), frozen():
@@ -105,10 +72,10 @@ def _serving_functions(flow, state_mapping):
 
     @tf.function(input_signature=[n_spec, c_spec])
     def sample_conditional(n, condition):
-        condition = _check_rows(condition, c, "condition", "sample")
+        condition = check_rows(condition, c, "condition", "sample")
         with frozen():
-            samples, lp = flow.sample_and_log_prob(_check_count(n, "sample"), condition)
-        return {"samples": tf.transpose(samples, [1, 0, 2]), "log_prob": tf.transpose(lp)}
+            samples, lp = flow.sample_and_log_prob(check_count(n, "sample"), condition)
+        return {"samples": samples, "log_prob": lp}
     return log_prob_conditional, sample_conditional
 
 
@@ -120,9 +87,11 @@ def export_flow(flow, path):
     previous model at ``path`` intact and loadable.
 
     Example:
-      >>> export_flow(flow, "models/moons")
-      >>> m = tf.saved_model.load("models/moons")      # no tfp_physflow needed
-      >>> m.signatures["log_prob"](x=tf.zeros([4, 2]))["log_prob"]
+      >>> import os, tempfile
+      >>> path = export_flow(make_flow("realnvp", 2, num_layers=2), os.path.join(tempfile.mkdtemp(), "moons"))
+      >>> m = tf.saved_model.load(path)      # no tfp_physflow needed
+      >>> m.signatures["log_prob"](x=tf.zeros([4, 2]))["log_prob"].shape
+      TensorShape([4])
     """
     module = FlowModule(flow)
     return save_module(module, path, signatures={"log_prob": module.log_prob, "sample": module.sample})
@@ -142,7 +111,7 @@ class PhysicsFlowModule(tf.Module):
     def __init__(self, generator):
         super().__init__(name="physflow_generator")
         flow, layer = generator.flow, generator.layer
-        self.weights, mapping = _weight_copies([flow])
+        self.weights, frozen = weight_copies([flow])
         dtype = tf.as_dtype(flow.compute_dtype)
         self.frequencies = tf.Variable(layer.frequencies, trainable=False, name="frequencies")
         self.description = tf.Variable(json.dumps({
@@ -154,14 +123,14 @@ class PhysicsFlowModule(tf.Module):
 
         @tf.function(input_signature=[n_spec])
         def sample_parameters(n):
-            with keras.StatelessScope(state_mapping=mapping):
-                params, lp = flow.sample_and_log_prob(_check_count(n, "sample_parameters"))
+            with frozen():
+                params, lp = flow.sample_and_log_prob(check_count(n, "sample_parameters"))
             return {"parameters": params, "log_prob": lp}
 
         @tf.function(input_signature=[n_spec])
         def sample_spectra(n):
-            with keras.StatelessScope(state_mapping=mapping):
-                params = flow.sample(_check_count(n, "sample_spectra"))
+            with frozen():
+                params = flow.sample(check_count(n, "sample_spectra"))
             z = layer.impedance(params)
             return {"parameters": params, "real": tf.math.real(z), "imag": tf.math.imag(z)}
 
@@ -179,7 +148,8 @@ def export_physics_flow(generator, path):
 class ConditionalSamplerModule(tf.Module):
     """An exported inverse-problem solver: samples of x given a raw condition.
 
-    ``<signature>(<condition_name> (batch, c), n) -> {<output_name>: (batch, n, d)}``:
+    ``<signature>(<condition_name> (batch, c), n) -> {<output_name>: (n, batch, d)}``
+    (the sample axis first, as ``model.sample``):
     the condition is standardised with the training ``condition_mean`` and
     ``condition_std`` inside the signature, then ``model.sample(n, condition)``
     (a conditional Flow or a CVAE) draws n x per row.
@@ -187,7 +157,7 @@ class ConditionalSamplerModule(tf.Module):
 
     def __init__(self, model, condition_mean, condition_std, signature, condition_name, output_name, kind):
         super().__init__(name="physflow_sampler")
-        self.weights, mapping = _weight_copies([model])
+        self.weights, frozen = weight_copies([model])
         dtype = tf.as_dtype(model.compute_dtype)
         c = model.condition_dim
         mean, std = (np.asarray(a, np.float64).reshape(-1) for a in (condition_mean, condition_std))
@@ -203,10 +173,10 @@ class ConditionalSamplerModule(tf.Module):
         @tf.function(input_signature=[tf.TensorSpec([None, None], dtype, name=condition_name),
                                       tf.TensorSpec([], tf.int32, name="n")])
         def sample(condition, n):
-            condition = _check_rows(condition, c, condition_name, signature)
-            with keras.StatelessScope(state_mapping=mapping):
-                x = model.sample(_check_count(n, signature), (condition - mean) / std)
-            return {output_name: tf.transpose(x, [1, 0, 2])}
+            condition = check_rows(condition, c, condition_name, signature)
+            with frozen():
+                x = model.sample(check_count(n, signature), (condition - mean) / std)
+            return {output_name: x}
 
         self.sample = sample
 
@@ -216,9 +186,14 @@ def export_conditional_sampler(model, path, condition_mean, condition_std, signa
     """Writes a conditional Flow (cINN) or a CVAE as a SavedModel with one sampling signature (atomic).
 
     Example (Coulomb explosion imaging):
-      >>> export_conditional_sampler(cinn, "models/ocs_cinn", momenta_mean, momenta_std)
-      >>> m = tf.saved_model.load("models/ocs_cinn")
-      >>> m.signatures["sample_positions"](momenta=p, n=tf.constant(100))["positions"]  # (batch, 100, 9)
+      >>> import os, tempfile
+      >>> cinn = make_flow("cinn", 9, 9, num_layers=2)        # trained with fit_flow(cinn, positions, momenta)
+      >>> mean, std = np.zeros(9), np.full(9, 50.0)          # of the training momenta
+      >>> path = export_conditional_sampler(cinn, os.path.join(tempfile.mkdtemp(), "ocs_cinn"), mean, std)
+      >>> m = tf.saved_model.load(path)
+      >>> momenta = tf.zeros([3, 9])                          # raw, standardised inside the signature
+      >>> m.signatures["sample_positions"](momenta=momenta, n=tf.constant(100))["positions"].shape
+      TensorShape([100, 3, 9])
     """
     if getattr(model, "condition_dim", None) is None:
         raise ValueError("export_conditional_sampler needs a conditional model (a cINN flow or a CVAE)")
@@ -238,32 +213,24 @@ class ClassifierModule(tf.Module):
     def __init__(self, classifier):
         super().__init__(name="physflow_classifier")
         flows = classifier.flows_
-        self.weights, mapping = _weight_copies(flows)
+        self.weights, frozen = weight_copies(flows)
         d, dtype = classifier.n_features_in_, tf.as_dtype(flows[0].compute_dtype)
         classes = np.asarray(classifier.classes_)
         self.description = tf.Variable(json.dumps({
             "format": "tfp_physflow.classifier/1", "n_features": d, "classes": classes.tolist(),
             "cut": classifier.cut_, "kind": classifier.kind}, default=str), trainable=False, name="description")
-        means, maps, log_dets = classifier.mean_, classifier.whitening_, classifier.log_det_  # one map per class
-        log_priors = tf.constant(classifier.log_priors_, dtype)
-        cut, labels = tf.constant(classifier.cut_, dtype), tf.constant(classes)
+        log_priors, labels = tf.constant(classifier.log_priors_, dtype), tf.constant(classes)
 
         @tf.function(input_signature=[tf.TensorSpec([None, None], dtype, name="x")])
         def classify(x):
-            x = _check_rows(x, d, "x", "classify")
-            with keras.StatelessScope(state_mapping=mapping):
-                log_density = tf.stack([flow.log_prob(tf.matmul(x - tf.constant(m, dtype), tf.constant(w, dtype),
-                                                                transpose_b=True)) + tf.constant(j, dtype)
-                                        for flow, m, w, j in zip(flows, means, maps, log_dets)], axis=1)
-            joint = log_density + log_priors
-            log_posterior = joint - tf.reduce_logsumexp(joint, axis=1, keepdims=True)
-            out = {"log_density": log_density, "log_posterior": log_posterior}
-            if len(flows) == 2:
-                out["statistic"] = log_posterior[:, 0] - log_posterior[:, 1]
-                index = tf.cast(out["statistic"] < cut, tf.int32)
-            else:
-                index = tf.argmax(log_posterior, axis=1, output_type=tf.int32)
-            out["label"] = tf.gather(labels, index)
+            x = check_rows(x, d, "x", "classify")
+            with frozen():
+                log_density = class_log_density(flows, x, classifier.mean_, classifier.whitening_,
+                                                classifier.log_det_)
+            log_density, log_posterior, statistic, index = bayes_rule(log_density, log_priors, classifier.cut_)
+            out = {"log_density": log_density, "log_posterior": log_posterior, "label": tf.gather(labels, index)}
+            if statistic is not None:
+                out["statistic"] = statistic
             return out
 
         self.classify = classify
@@ -276,36 +243,3 @@ def export_classifier(classifier, path):
     """
     module = ClassifierModule(classifier)
     return save_module(module, path, signatures={"classify": module.classify})
-
-
-def save_module(module, path, signatures):
-    """``tf.saved_model.save`` into a temporary folder, then an atomic swap into ``path``."""
-    path = os.path.abspath(os.fspath(path))
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"{path} exists and is not a folder: refusing to replace it with a SavedModel")
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
-    try:
-        tf.saved_model.save(module, tmp, signatures=signatures)
-        _swap_in(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return path
-
-
-def _swap_in(new, path):
-    """Replaces folder ``path`` by ``new``; on failure, the old folder is put back."""
-    old = None
-    if os.path.exists(path):
-        old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.old-", dir=os.path.dirname(path))
-        os.rmdir(old)
-        os.rename(path, old)
-    try:
-        os.rename(new, path)
-    except OSError:
-        if old is not None:
-            os.rename(old, path)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

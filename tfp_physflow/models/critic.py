@@ -115,6 +115,10 @@ class Critic(keras.Model):
         out = self.out(h, training=training) if isinstance(self.out, SpectralDense) else self.out(h)
         return out[:, 0]
 
+    def packed(self, features):
+        """Features (N, F) -> the critic's input (N // pack, pack * F)."""
+        return pack(features, self.pack)
+
     def score(self, features, training=False):
         """d of the packed features (N, F) -> (N // pack,)."""
-        return self(pack(features, self.pack), training=training)
+        return self(self.packed(features), training=training)

@@ -21,29 +21,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..bijectors.planar import Planar
+from ..bijector_layers import PlanarLayer
 from ..nn import MLP
 from ..physics.pendulum import pendulum_rk4
-from .loop import fit
+from ..train.loop import fit
+from ..train.losses import NegativeELBO
 
 
-class PlanarStep(keras.layers.Layer):
-    """The variables (u, w, b) of one planar flow on a d-dimensional latent."""
-
-    def __init__(self, dim, seed=0, **kwargs):
-        super().__init__(**kwargs)
-        self.u = self.add_weight(shape=(dim,), initializer="zeros", name="u")
-        self.w = self.add_weight(shape=(dim,), initializer=keras.initializers.RandomNormal(0.0, 0.1, seed), name="w")
-        self.b = self.add_weight(shape=(), initializer="zeros", name="b")
-
-    def bijector(self):
-        return Planar(self.u, self.w, self.b)
-
-
-def _planar_chain(steps, z):
+def _planar_chain(layers, z):
     total = tf.zeros(tf.shape(z)[:1], z.dtype)
-    for step in steps:
-        z, log_det = step.bijector().forward_and_log_det(z)
+    for layer in layers:
+        z, log_det = layer.bijector().forward_and_log_det(z)
         total += log_det
     return z, total
 
@@ -56,7 +44,7 @@ class PhysicsVAE(keras.Model):
     """Physics-integrated VAE; see the module docstring.
 
     Args:
-      channels, steps: C and T of the series.
+      channels, timesteps: C and T of the series.
       dt: time step of the series (physics solver).
       physics: "pendulum", "harmonic" or None (plain VAE).
       aux_dim: dimension of z_A.
@@ -66,14 +54,14 @@ class PhysicsVAE(keras.Model):
       noise_std: s of the Gaussian reconstruction likelihood.
     """
 
-    def __init__(self, channels, steps, dt, physics="pendulum", aux_dim=4, flows=0, attention=False,
+    def __init__(self, channels, timesteps, dt, physics="pendulum", aux_dim=4, flows=0, attention=False,
                  hidden_units=(128, 128), omega_scale=2.0, noise_std=0.1, seed=0, **kwargs):
         super().__init__(**kwargs)
         if physics not in ("pendulum", "harmonic", None):
             raise ValueError(f"physics must be 'pendulum', 'harmonic' or None, got {physics!r}")
-        if aux_dim < 1 or flows < 0 or steps < 2 or channels < 1:
-            raise ValueError("channels, aux_dim >= 1, steps >= 2 and flows >= 0 are required")
-        self.channels, self.steps, self.dt, self.physics = int(channels), int(steps), float(dt), physics
+        if aux_dim < 1 or flows < 0 or timesteps < 2 or channels < 1:
+            raise ValueError("channels, aux_dim >= 1, timesteps >= 2 and flows >= 0 are required")
+        self.channels, self.timesteps, self.dt, self.physics = int(channels), int(timesteps), float(dt), physics
         self.phys_dim = self.channels if physics else 0
         self.aux_dim, self.omega_scale, self.noise_std = int(aux_dim), float(omega_scale), float(noise_std)
         latent = self.phys_dim + self.aux_dim
@@ -84,12 +72,12 @@ class PhysicsVAE(keras.Model):
             self.attention = keras.layers.MultiHeadAttention(num_heads=2, key_dim=16, seed=seed)
             self.norm = keras.layers.LayerNormalization()
         self.encoder = MLP(2 * latent + self.init_dim, hidden_units, "elu", zero_init_output=False, name="encoder")
-        self.flows_p = [PlanarStep(self.phys_dim, seed + i) for i in range(flows)] if physics else []
-        self.flows_a = [PlanarStep(self.aux_dim, seed + 100 + i) for i in range(flows)]
-        self.decoder = MLP(self.channels * self.steps, hidden_units, "elu", zero_init_output=bool(physics),
+        self.flows_p = [PlanarLayer(self.phys_dim, seed + i) for i in range(flows)] if physics else []
+        self.flows_a = [PlanarLayer(self.aux_dim, seed + 100 + i) for i in range(flows)]
+        self.decoder = MLP(self.channels * self.timesteps, hidden_units, "elu", zero_init_output=bool(physics),
                            name="decoder")
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.negative_elbo(tf.zeros([1, self.channels, self.steps]))  # create the variables
+        self.negative_elbo(tf.zeros([1, self.channels, self.timesteps]))  # create the variables
         self.built = True
 
     def encode(self, x):
@@ -115,14 +103,15 @@ class PhysicsVAE(keras.Model):
         batch = tf.shape(z)[0]
         z_aux = z[:, self.phys_dim:]
         if not self.physics:
-            return tf.reshape(self.decoder(z_aux), [batch, self.channels, self.steps])
+            return tf.reshape(self.decoder(z_aux), [batch, self.channels, self.timesteps])
         theta0 = initial[:, :self.channels]
         velocity0 = tf.zeros_like(theta0) if self.physics == "pendulum" else initial[:, self.channels:]
-        path = pendulum_rk4(theta0, velocity0, self.omega(z), self.steps, self.dt, self.physics)
+        path = pendulum_rk4(theta0, velocity0, self.omega(z), self.timesteps, self.dt, self.physics)
         correction = self.decoder(tf.concat([tf.reshape(path, [batch, -1]), z_aux], -1))
-        return path + tf.reshape(correction, [batch, self.channels, self.steps])
+        return path + tf.reshape(correction, [batch, self.channels, self.timesteps])
 
-    def negative_elbo(self, x):
+    def negative_elbo(self, x, kl_weight=1.0):
+        """Per series: reconstruction term + kl_weight * (log q(z_K) - log p(z_K)), one draw."""
         mean, log_var, initial = self.encode(x)
         eps = keras.random.normal(tf.shape(mean), seed=self.seed_generator, dtype=mean.dtype)
         z0 = mean + tf.exp(0.5 * log_var) * eps
@@ -130,7 +119,7 @@ class PhysicsVAE(keras.Model):
         x_hat = self.decode(z, initial)
         reconstruction = tf.reduce_sum(tf.square(x - x_hat), axis=[1, 2]) / (2 * self.noise_std ** 2)
         kl = _normal_log_prob(z0, mean, log_var) - log_det - _normal_log_prob(z)
-        return reconstruction + kl
+        return reconstruction + kl_weight * kl
 
     def reconstruct(self, x, feature_dropout=0.0, seed=0):
         """x^ from the posterior mean (pushed through the flows), with a fraction
@@ -145,18 +134,11 @@ class PhysicsVAE(keras.Model):
         return self.decode(z, initial), (self.omega(z) if self.physics else None)
 
 
-class NegativeELBO:
-    """Loss of a PhysicsVAE for the loop: batch = (x,)."""
-
-    def __call__(self, model, batch, training=True):
-        return model.negative_elbo(batch[0])
-
-
 def fit_physics_vae(model, x, **fit_kwargs):
     """Trains a PhysicsVAE on series x (N, C, T) through ``train.loop.fit``
     (``validation_data=(x_val,)``, epochs, patience, ...)."""
     if not isinstance(model, PhysicsVAE):
         raise ValueError(f"model must be a PhysicsVAE, got {type(model).__name__}")
-    if np.ndim(x) != 3 or np.shape(x)[1:] != (model.channels, model.steps):
-        raise ValueError(f"x must have shape (N, {model.channels}, {model.steps}), got {np.shape(x)}")
+    if np.ndim(x) != 3 or np.shape(x)[1:] != (model.channels, model.timesteps):
+        raise ValueError(f"x must have shape (N, {model.channels}, {model.timesteps}), got {np.shape(x)}")
     return fit(model, NegativeELBO(), (np.asarray(x, np.float32),), **fit_kwargs)

@@ -1,23 +1,23 @@
-"""The physics-aware adversarial flows experiment (Schindler & Schmid, Table 1 and Fig. 1).
+"""The physics-aware adversarial flows experiment as a printed report (Schindler & Schmid, Table 1 and Fig. 1).
 
-Shared by ``examples/ecm_adversarial.py`` and ``physflow demo``: simulate
-impedance spectra of Rs-p(Re,Ce), train each flow on the spectra alone,
-score 50,000 (or ``n_val``) generated parameter vectors against the truth,
-compare random forests trained on generated and on labeled original spectra,
-save the figures and export the generator.
+An application, not library code: ``physflow demo`` runs it for one flow and
+``examples/ecm_adversarial.py`` for the paper's four. It holds the paper's
+numbers and prints tables; the library parts it calls are
+``train_physics_flow``, ``generator_scores`` and ``supervised_mape``. It simulates
+impedance spectra of Rs-p(Re,Ce), trains each flow on the spectra alone,
+scores 50,000 (or ``n_val``) generated parameter vectors against the truth,
+compares random forests trained on generated and on labeled original spectra,
+saves the figures and exports the generator.
 """
 
 import os
 import time
 
-
-from . import plots
-from .data import simulate_impedance
-from .export import export_physics_flow
-from .metrics import generator_scores, spectrum_regression_features, supervised_mape
-from .physics.generator import make_physics_flow
-from .train.adversarial import AdversarialModel, WassersteinObjective, fit_adversarial
-from .train.critic import Critic
+from .. import plots
+from ..data import simulate_impedance
+from ..export import export_physics_flow
+from ..metrics import generator_scores, spectrum_regression_features, supervised_mape
+from ..models.adversarial import train_physics_flow
 
 PAPER_LEFT = {"diagonal": (0.928, 0.874, 0.558, 0.946), "linear": (0.919, 0.857, 0.567, 0.949),
               "realnvp": (0.925, 0.851, 0.581, 0.934), "nsf": (0.902, 0.821, 0.576, 0.887)}
@@ -35,19 +35,11 @@ def _cells(ours, reference, digits):
     return "".join(f"{o:8.{digits}f} |{p:6.{digits}f}" for o, p in zip(ours, reference))
 
 
-def train_generator(kind, spectra, frequencies, epochs, seed=0, validation_spectra=None, verbose=True):
-    """A PhysicsFlow of ``kind`` trained adversarially on ``spectra`` alone: (generator, history)."""
-    generator = make_physics_flow(kind, spectra, frequencies, **FLOW_OPTIONS.get(kind, {}))
-    model = AdversarialModel(generator, Critic(generator.layer.num_features, seed=seed))
-    history = fit_adversarial(model, spectra, validation_spectra=validation_spectra,
-                              objective=WassersteinObjective(seed=seed), epochs=epochs, seed=seed, verbose=verbose)
-    return generator, history
-
-
 def run(kinds, n_train=5000, n_val=50000, epochs=150, seed=0, out="out/ecm_adversarial", verbose=True,
-        generated_sizes=(5000, 25000, 50000), paper=True):
+        generated_sizes=(5000, 25000, 50000), paper=True, n_jobs=None):
     """Runs the experiment, prints both tables (beside the paper's when ``paper``), writes
-    figures and the SavedModel of the linear flow (else the first) to ``out``; returns the scores."""
+    figures and the SavedModel of the linear flow (else the first) to ``out``; returns the scores.
+    ``n_jobs``: processes of the random forests (scikit-learn's meaning; None is one)."""
     os.makedirs(out, exist_ok=True)
     train = simulate_impedance(n_train, seed=seed + 1)
     val = simulate_impedance(n_val, seed=seed + 2)
@@ -57,10 +49,11 @@ def run(kinds, n_train=5000, n_val=50000, epochs=150, seed=0, out="out/ecm_adver
     scores, generated = {}, {}
     for kind in kinds:
         start = time.time()
-        generator, history = train_generator(kind, train.spectra, train.frequencies, epochs, seed,
-                                             val.spectra[:5000], verbose)
+        generator, history = train_physics_flow(kind, train.spectra, train.frequencies, epochs=epochs, seed=seed,
+                                                validation_spectra=val.spectra[:5000], verbose=verbose,
+                                                flow_options=FLOW_OPTIONS.get(kind, {}))
         params, spectra = (t.numpy() for t in generator.sample_spectra(n_val, seed=seed + 3))
-        scores[kind] = generator_scores(params, val.parameters, spectra, val.spectra, seed=seed, n_jobs=2)
+        scores[kind] = generator_scores(params, val.parameters, spectra, val.spectra, seed=seed, n_jobs=n_jobs)
         generated[kind] = (generator, params)
         print(f"{kind}: {len(history)} epochs ({history.stop_reason}), trained and scored in "
               f"{time.time() - start:.0f} s")
@@ -92,7 +85,7 @@ def run(kinds, n_train=5000, n_val=50000, epochs=150, seed=0, out="out/ecm_adver
     mapes = {}
     for label, n, spectra, params in rows:
         errors = supervised_mape(spectrum_regression_features(spectra), params, test_x, val.parameters, seed=seed,
-                                 n_jobs=2)
+                                 n_jobs=n_jobs)
         mapes[label, n] = errors
         ref = PAPER_RIGHT.get((label, n)) if paper else None
         print(f"{label:10}{n:>7}" + _cells(errors, ref, 2))

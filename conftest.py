@@ -1,0 +1,39 @@
+"""Test set-up for the whole repository (tests/ and the docstring examples of tfp_physflow/).
+
+- TensorFlow is quiet and imported once per test run.
+- Docstring examples see ``np``, ``tf``, ``keras``, ``pf`` and every name of
+  ``tfp_physflow.__all__``, as after ``from tfp_physflow import *``.
+- ``@pytest.mark.shared_data("rrlyrae/RRLyrae.fit", ...)`` marks a test that
+  reads the project's real data in ``../shared/data``; where a file is absent
+  the test is skipped with a reason that names it.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+
+
+def pytest_runtest_setup(item):
+    for marker in item.iter_markers("shared_data"):
+        missing = [name for name in marker.args if not (SHARED_DATA / name).exists()]
+        if missing:
+            pytest.skip(f"needs the shared real data {', '.join(missing)} in {SHARED_DATA} "
+                        "(not shipped with the project; see ../shared/data/README.md)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _docstring_names(doctest_namespace):
+    """The names docstring examples use."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import tfp_physflow as pf
+
+    doctest_namespace.update({"np": np, "tf": tf, "keras": keras, "pf": pf})
+    doctest_namespace.update({name: getattr(pf, name) for name in pf.__all__})

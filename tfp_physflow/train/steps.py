@@ -1,0 +1,142 @@
+"""The compiled train and evaluation steps of the loop: XLA where it compiles, any strategy, guarded updates."""
+
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+
+class CompiledSteps:
+    """The compiled train and evaluation steps, under one strategy."""
+
+    def __init__(self, model, loss, phases, strategy, jit_compile):
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
+        self.model, self.loss, self.phases, self.strategy = model, loss, phases, strategy
+        self.jit_compile = jit_compile
+        self._verified = jit_compile != "auto"  # until one step has run
+        # One XLA trace cannot serve variables on several local devices (XLA
+        # known issue "tf.Variable on a different device"): XLA per worker
+        # only when the worker drives one device.
+        single_device = (strategy is tf.distribute.get_strategy()
+                         or len(strategy.extended.worker_devices) == 1)
+        if jit_compile is True and not single_device:
+            raise ValueError("jit_compile=True needs one device per worker; use 'auto' or False")
+        self._build(jit=jit_compile is not False and single_device)
+
+    def _build(self, jit):
+        model, loss, strategy = self.model, self.loss, self.strategy
+
+        def make_gradients(phase):
+            def gradients(batch):
+                with tf.GradientTape() as tape:
+                    per_example = phase.loss(model, batch, training=True)
+                    # Mean over the GLOBAL batch: the optimizer sums gradients over replicas.
+                    global_size = tf.cast(tf.shape(per_example)[0] * strategy.num_replicas_in_sync,
+                                          per_example.dtype)
+                    value = tf.reduce_sum(per_example) / global_size
+                grads = tape.gradient(value, phase.variables)
+                missing = [v.name for v, g in zip(phase.variables, grads) if g is None]
+                if missing:
+                    raise ValueError(f"the loss of phase {phase.name!r} gives no gradient to variables {missing}")
+                finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
+                bad = tf.cast(tf.logical_not(tf.logical_and(finite, tf.math.is_finite(value))), tf.int32)
+                return value, grads, bad
+
+            return tf.function(gradients, jit_compile=True) if jit else gradients
+
+        def make_update(phase):
+            def apply(grads):
+                phase.optimizer.apply_gradients(zip(grads, phase.variables))
+
+            def guarded_update(distribution, grads, bad, earlier_bad):
+                # In cross-replica context (a merge_call, as Keras's loss-scale
+                # optimizer does): a cond whose branch calls the optimizer's own
+                # merge_call is not allowed in replica context. An update is
+                # also skipped once an earlier update of the same step was
+                # rejected: the step is then dropped as a whole.
+                total_bad = distribution.reduce(tf.distribute.ReduceOp.SUM, bad, axis=None)
+                earlier = distribution.reduce(tf.distribute.ReduceOp.SUM, earlier_bad, axis=None)
+                tf.cond(tf.equal(total_bad + earlier, 0),
+                        lambda: distribution.extended.call_for_each_replica(apply, args=(grads,)), lambda: None)
+                return total_bad
+
+            return guarded_update
+
+        compiled = [(phase, make_gradients(phase), make_update(phase)) for phase in self.phases]
+
+        def replica_step(batch):
+            values, total_bad = [], tf.constant(0)
+            for phase, compute, update in compiled:
+                value = 0.0
+                for _ in range(phase.repeats):
+                    v, grads, bad = compute(batch)
+                    total_bad += tf.distribute.get_replica_context().merge_call(update, args=(grads, bad, total_bad))
+                    value += v / phase.repeats
+                values.append(value)
+            return tuple(values), total_bad
+
+        @tf.function(reduce_retracing=True)  # a last, smaller batch must not retrace
+        def train_step(batch):
+            values, total_bad = strategy.run(replica_step, args=(batch,))
+            all_finite = tf.equal(strategy.experimental_local_results(total_bad)[0], 0)
+            return [strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for v in values], all_finite
+
+        def evaluate(batch):
+            per_example = loss(model, batch, training=False)
+            return tf.reduce_sum(per_example), tf.cast(tf.size(per_example), per_example.dtype)
+
+        @tf.function(reduce_retracing=True)
+        def eval_step(batch):
+            total, count = strategy.run(evaluate, args=(batch,))
+            return (strategy.reduce(tf.distribute.ReduceOp.SUM, total, axis=None),
+                    strategy.reduce(tf.distribute.ReduceOp.SUM, count, axis=None))
+
+        self.train_step, self.eval_step = train_step, eval_step
+
+    def _first_step(self, batch):
+        """Runs the first step; with jit_compile="auto", falls back from XLA."""
+        self._verified = True
+        try:
+            return self.train_step(batch)
+        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as err:
+            if self.jit_compile != "auto" or "XLA" not in str(err) and "jit" not in str(err).lower():
+                raise
+            warnings.warn(f"XLA did not compile this step ({str(err).splitlines()[0][:200]}); "
+                          "using tf.function without XLA", RuntimeWarning, stacklevel=3)
+            self.jit_compile = False
+            self._build(jit=False)
+            return self.train_step(batch)
+
+    def train_epoch(self, dataset, progress):
+        """Returns (mean loss of each phase, None) or (None, why training stopped)."""
+        totals, count = np.zeros(len(self.phases)), 0
+        steps = _cardinality(dataset)
+        for i, batch in enumerate(self.strategy.experimental_distribute_dataset(dataset)):
+            values, finite = self.train_step(batch) if self._verified else self._first_step(batch)
+            if not bool(finite):
+                return None, (f"non-finite loss or gradient at epoch {progress.epoch + 1}, step {i + 1}: "
+                              "the step was rejected and training stopped; the best weights so far are kept")
+            totals, count = totals + [float(v) for v in values], count + 1
+            progress.step(i + 1, steps, totals[0] / count, _batch_len(batch))
+        if count == 0:
+            raise ValueError("the training data gave no batch: it is smaller than one batch")
+        return [float(t / count) for t in totals], None
+
+    def evaluate(self, dataset):
+        total, count = 0.0, 0.0
+        for batch in self.strategy.experimental_distribute_dataset(dataset):
+            t, c = self.eval_step(batch)
+            total, count = total + float(t), count + float(c)
+        return total / count
+
+
+def _cardinality(dataset):
+    n = int(dataset.cardinality())
+    return n if n > 0 else None
+
+
+def _batch_len(batch):
+    first = tf.nest.flatten(batch)[0]
+    values = getattr(first, "values", (first,))
+    return int(sum(int(tf.shape(v)[0]) for v in values))
