@@ -183,6 +183,7 @@ def test_an_adversarial_run_resumes_exactly_from_its_checkpoint(data, tmp_path):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow  # a heavy end-to-end run in subprocesses (pytest -m slow)
 def test_adversarial_training_under_a_mirrored_strategy(tmp_path):
     out = tmp_path / "out.json"
     result = subprocess.run([sys.executable, SCRIPT, "adversarial", str(out)], capture_output=True, text=True,

@@ -173,6 +173,7 @@ def rows(path, key):
     return json.loads(Path(path).read_text())[key]["rows"]
 
 
+@pytest.mark.slow  # a heavy end-to-end run in subprocesses (pytest -m slow)
 def test_a_killed_run_resumes_from_its_checkpoint_and_ends_as_if_never_killed(tmp_path):
     env = {"PHYSFLOW_TEST_EPOCHS": "25", "PHYSFLOW_TEST_N": "16384"}
     reference = run_script("single", tmp_path / "ref.json", env=env)
@@ -215,6 +216,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # a heavy end-to-end run in subprocesses (pytest -m slow)
 def test_multi_worker_mirrored_strategy_with_two_processes_on_localhost(tmp_path):
     reference = run_script("single", tmp_path / "ref.json")
     assert reference.returncode == 0, reference.stderr[-2000:]
