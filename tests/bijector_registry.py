@@ -25,6 +25,7 @@ class Case:
     build: Callable  # () -> (bijector, variables)
     invertible: bool = True  # has a closed-form inverse
     positive: bool = False  # data side is (0, inf)
+    unit: tuple = ()  # data-side dimensions on (0, 1) (with positive)
     affine: bool = False  # affine in x: exact to |x| ~ 1e3
 
 
@@ -105,6 +106,8 @@ CASES = [
          _from_layer(lambda: layers.AutoregressiveLayer(DIM, bij.RationalQuadratic(), condition_dim=COND, **_kw()), True)),
     Case("softplus", _fixed(bij.Softplus), positive=True),
     Case("exp", _fixed(bij.Exp), positive=True),
+    Case("unit_interval", _fixed(lambda: bij.UnitInterval([1, 3])), positive=True, unit=(1, 3)),
+    Case("unit_interval_softplus", _fixed(lambda: bij.UnitInterval([0], "softplus")), positive=True, unit=(0,)),
     Case("planar", _planar(amortised=False), invertible=False),
     Case("planar_amortised", _planar(amortised=True), invertible=False),
 ]

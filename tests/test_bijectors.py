@@ -21,7 +21,10 @@ def latent(seed=0):
 
 def data(case, seed=1):
     x = 1.5 * np.random.default_rng(seed).standard_normal((BATCH, DIM))
-    return tf.constant(np.exp(x) if case.positive else x)
+    if case.positive:
+        x = np.exp(x)
+        x[:, list(case.unit)] = 1.0 / (1.0 + x[:, list(case.unit)])  # onto (0, 1)
+    return tf.constant(x)
 
 
 def check_roundtrip(b, x, backward=False, atol=1e-9):

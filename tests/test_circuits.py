@@ -98,7 +98,7 @@ def test_parameter_names_units_and_order():
     c = Circuit(" R0 - p(R_1, CPE_1) - Wo1 - W2 - Ws3 - L0 ")
     assert c.parameter_names == ("R0", "R_1", "CPE_1.Q", "CPE_1.alpha", "Wo1.Z0", "Wo1.tau", "W2",
                                  "Ws3.Z0", "Ws3.tau", "L0")
-    assert c.parameter_units == ("Ohm", "Ohm", "Ohm^-1 s^alpha", "1", "Ohm", "s", "Ohm s^-1/2", "Ohm", "s", "H")
+    assert c.parameter_units == ("Ohm", "Ohm", "F s^(alpha-1)", "1", "Ohm", "s", "Ohm s^-1/2", "Ohm", "s", "H")
     assert Circuit().parameter_names == ("Rs", "Re", "Ce")
 
 

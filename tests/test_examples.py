@@ -42,6 +42,7 @@ def test_flow_benchmark_runs_every_workload_and_writes_json(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.shared_data("rrlyrae/RRLyrae.fit")
 def test_density_classification_prints_every_comparison(tmp_path):
     out = run([str(ROOT / "examples" / "density_classification.py"), "--quick", "--out", str(tmp_path)], tmp_path)
     for name in ("digits", "breast cancer", "RR Lyrae type ab"):
@@ -71,6 +72,7 @@ def test_coulomb_inverse_quick_compares_cinn_and_cvae(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.shared_data("locomotion")
 def test_physics_vae_quick_prints_every_variant(tmp_path):
     out = run([str(ROOT / "examples" / "physics_vae.py"), "--quick", "--quiet", "--out", str(tmp_path)], tmp_path)
     for variant in ("VAE ", "VAE+PF ", "PhysVAE ", "PhysVAE+PF ", "PhysVAE+PF+Att "):

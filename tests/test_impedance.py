@@ -119,7 +119,10 @@ def test_simulator_takes_other_circuits_with_their_ranges():
                                                              "CPE1.alpha": (0.8, 0.9)}, noise=0.0)
     np.testing.assert_allclose(data.spectra, Circuit("R0-p(R1,CPE1)").impedance(data.parameters,
                                                                                  data.frequencies).numpy())
-    with pytest.raises(ValueError, match="ranges lack parameters"):
-        simulate_impedance(5, "R0-p(R1,CPE1)", ranges={"R0": (1, 2)})
-    with pytest.raises(ValueError, match="give ranges"):
-        simulate_impedance(5, "R0-C1")
+    partial = simulate_impedance(50, "R0-p(R1,CPE1)", ranges={"R0": (1, 2)})  # the rest from default_ranges
+    assert np.all((partial.parameters[:, 0] >= 1) & (partial.parameters[:, 0] <= 2))
+    assert np.all((partial.parameters[:, 3] >= 0.7) & (partial.parameters[:, 3] <= 0.95))
+    with pytest.raises(ValueError, match=r"ranges name \['Rx'\]"):
+        simulate_impedance(5, "R0-C1", ranges={"Rx": (1, 2)})
+    with pytest.raises(ValueError, match="exponents lie in"):
+        simulate_impedance(5, "R0-p(R1,CPE1)", ranges={"CPE1.alpha": (0.5, 1.2)})

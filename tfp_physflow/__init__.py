@@ -21,7 +21,7 @@ if _keras.backend.backend() != "tensorflow":
 
 from .bijectors import (  # noqa: E402
     Affine, AffineCoupling, Coupling, DiagonalAffine, Exp, FlowBijector, LULinear, MaskedAutoregressive, Permutation,
-    Planar, RationalQuadratic, Reverse, Softplus, SplineCoupling)
+    Planar, RationalQuadratic, Reverse, Softplus, SplineCoupling, UnitInterval)
 from . import data, metrics, physics, plots  # noqa: E402
 from .export import (  # noqa: E402
     export_classifier, export_conditional_sampler, export_flow, export_physics_flow)
@@ -39,7 +39,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AdversarialModel", "Affine", "AffineCoupling", "CVAE", "Coupling", "Circuit", "Critic", "DiagonalAffine", "Exp", "Flow", "FlowBijector",
     "FlowClassifier", "History", "ImpedanceLayer", "KINDS", "LULinear", "MLP", "MaskedAutoregressive", "MaskedMLP",
-    "Permutation", "PhysicsFlow", "PhysicsVAE", "Planar", "RationalQuadratic", "ResidualMLP", "Reverse", "Softplus", "SplineCoupling",
+    "Permutation", "PhysicsFlow", "PhysicsVAE", "Planar", "RationalQuadratic", "ResidualMLP", "Reverse", "Softplus", "SplineCoupling", "UnitInterval",
     "WassersteinObjective", "data", "export_classifier", "export_conditional_sampler", "export_flow", "export_physics_flow", "fit",
     "fit_adversarial", "fit_circuit", "fit_cvae", "fit_flow", "fit_physics_vae", "make_flow", "make_physics_flow", "metrics", "physics",
     "plot_history", "plots", "train_physics_flow",

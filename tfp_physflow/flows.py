@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from .bijectors.positive import POSITIVE_MAPS
+from .bijectors.positive import POSITIVE_MAPS, UnitInterval
 from .bijector_layers import (AutoregressiveLayer, CouplingLayer, DiagonalAffineLayer, LULinearLayer,
                               PermutationLayer)
 from .bijectors.transformers import Affine, RationalQuadratic
@@ -32,6 +32,8 @@ class Flow(keras.Model):
       event_dim: int, dimension of x.
       condition_dim: optional int; a conditional flow requires ``condition``.
       positive: None, "softplus" or "exp": map the output onto (0, inf).
+      unit: optional indices of outputs on (0, 1) instead (a logistic map;
+        needs ``positive``), e.g. the exponents of constant-phase elements.
       config: the ``make_flow`` arguments that rebuild this flow (``make_flow`` sets it).
       dtype: "float32" (default) or "float64".
     Example:
@@ -40,10 +42,11 @@ class Flow(keras.Model):
       TensorShape([100])
     """
 
-    def __init__(self, layers, event_dim, condition_dim=None, positive=None, config=None, **kwargs):
+    def __init__(self, layers, event_dim, condition_dim=None, positive=None, config=None, unit=None, **kwargs):
         super().__init__(**kwargs)
         if positive not in (None, *POSITIVE_MAPS):
             raise ValueError(f"positive must be None or one of {sorted(POSITIVE_MAPS)}, got {positive!r}")
+        self.unit = _check_unit(unit, event_dim, positive)
         self.event_dim = int(event_dim)
         self.condition_dim = None if condition_dim is None else int(condition_dim)
         self.positive = positive
@@ -59,7 +62,9 @@ class Flow(keras.Model):
     def bijectors(self, condition=None):
         """The chain's bijectors in latent -> data order, built for ``condition``."""
         chain = [layer.bijector(condition) for layer in self.bijector_layers]
-        if self.positive is not None:
+        if self.unit:
+            chain.append(UnitInterval(self.unit, self.positive))
+        elif self.positive is not None:
             chain.append(POSITIVE_MAPS[self.positive]())
         return chain
 
@@ -115,10 +120,17 @@ class Flow(keras.Model):
     def _log_prob(self, x, condition):
         support = None
         if self.positive is not None:
-            # Outside (0, inf) the density is 0: feed a safe value, mask after.
+            # Outside the support (0, inf), or (0, 1) for the unit outputs, the
+            # density is 0: feed a safe value, mask after.
             inside = x > 0
+            if self.unit:
+                is_unit = tf.constant([i in self.unit for i in range(self.event_dim)])
+                inside = inside & ((x < 1) | ~is_unit)
+                safe = tf.where(is_unit, 0.5 * tf.ones_like(x), tf.ones_like(x))
+            else:
+                safe = tf.ones_like(x)
             support = tf.reduce_all(inside, -1)
-            x = tf.where(inside, x, tf.ones_like(x))
+            x = tf.where(inside, x, safe)
         z, total = x, 0.0
         for bijector in reversed(self.bijectors(condition)):
             z, log_det = bijector.inverse_and_log_det(z)
@@ -158,7 +170,7 @@ class Flow(keras.Model):
 
 def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_units=(64, 64),
               activation="relu", network="mlp", transformer=None, num_bins=8, bound=4.0,
-              clamp=2.0, positive=None, scale=None, loc=None, dtype="float32", seed=0, name=None):
+              clamp=2.0, positive=None, unit=None, scale=None, loc=None, dtype="float32", seed=0, name=None):
     """Builds a Flow of a named kind, initialised at (close to) the identity.
 
     Kinds (latent -> data; consecutive blocks separated by a reversal):
@@ -183,6 +195,8 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
       num_bins, bound: spline settings (nsf, maf with splines).
       clamp: bound on the affine log-scales (realnvp, maf, cinn).
       positive: None, "softplus" or "exp": outputs on (0, inf).
+      unit: optional indices of outputs on (0, 1) instead, through a logistic
+        map (needs ``positive``); their ``scale`` entries are typical values in (0, 1).
       scale: optional typical magnitude of each output (length event_dim):
         appends a learnable DiagonalAffine (the physics-aware flows paper's
         scaling layer) so that the untrained flow outputs scale * exp(z)
@@ -224,6 +238,12 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
             raise ValueError("scale works with positive='exp' or None, not 'softplus' "
                              "(softplus does not turn a shift into a scale)")
         config["scale"] = scale
+    unit = _check_unit(unit, event_dim, positive)
+    if unit:
+        config["unit"] = unit
+        if scale is not None and not all(0 < scale[i] < 1 for i in unit):
+            raise ValueError(f"scale of the unit-interval outputs {unit} must lie in (0, 1), got "
+                             f"{[scale[i] for i in unit]}")
     if loc is not None:
         loc = [float(v) for v in loc]
         if len(loc) != event_dim or not all(math.isfinite(v) for v in loc):
@@ -252,11 +272,24 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
             else:
                 layers.append(CouplingLayer(event_dim, tau, network=network, seed=_layer_seed(seed, i), **common))
     if scale is not None or loc is not None:
-        logs = None if scale is None else [math.log(v) for v in scale]
+        logs = None if scale is None else [math.log(v / (1 - v)) if i in unit else math.log(v)
+                                           for i, v in enumerate(scale)]
         layers.append(DiagonalAffineLayer(event_dim, shift=logs, dtype=dtype) if positive == "exp"
                       else DiagonalAffineLayer(event_dim, shift=loc, log_scale=logs, dtype=dtype))
-    return Flow(layers, event_dim, condition_dim, positive, config=config, name=name or kind, dtype=dtype)
+    return Flow(layers, event_dim, condition_dim, positive, config=config, unit=unit, name=name or kind, dtype=dtype)
 
 
 def _layer_seed(seed, index):
     return None if seed is None else int(seed) * 7919 + index
+
+
+def _check_unit(unit, event_dim, positive):
+    """The sorted indices of unit-interval outputs ([] for none), checked."""
+    if unit is None:
+        return []
+    unit = sorted({int(i) for i in unit})
+    if unit and positive is None:
+        raise ValueError("unit needs positive='exp' or 'softplus' for the other outputs")
+    if any(not 0 <= i < event_dim for i in unit):
+        raise ValueError(f"unit indices must lie in [0, {event_dim}), got {unit}")
+    return unit

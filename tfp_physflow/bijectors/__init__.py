@@ -10,10 +10,10 @@ from .coupling import AffineCoupling, Coupling, SplineCoupling
 from .linear import DiagonalAffine, LULinear
 from .permutation import Permutation, Reverse
 from .planar import Planar
-from .positive import Exp, Softplus
+from .positive import Exp, Softplus, UnitInterval
 from .transformers import Affine, RationalQuadratic
 
 __all__ = [
     "Affine", "AffineCoupling", "Coupling", "DiagonalAffine", "Exp", "FlowBijector", "LULinear", "MaskedAutoregressive",
-    "Permutation", "Planar", "RationalQuadratic", "Reverse", "Softplus", "SplineCoupling",
+    "Permutation", "Planar", "RationalQuadratic", "Reverse", "Softplus", "SplineCoupling", "UnitInterval",
 ]

@@ -24,12 +24,17 @@ class AdversarialModel(keras.Model):
     """
 
     def __init__(self, generator, critic=None, **kwargs):
-        super().__init__(**kwargs)
+        # The pair computes in the generator's dtype: the loop casts the
+        # measured features to the model's dtype (float64 stays float64).
+        super().__init__(**{"dtype": generator.compute_dtype, **kwargs})
         self.generator = generator
-        self.critic = critic or Critic(generator.layer.num_features)
+        self.critic = critic or Critic(generator.layer.num_features, dtype=generator.compute_dtype)
         if self.critic.num_features != generator.layer.num_features:
             raise ValueError(f"the critic takes {self.critic.num_features} features per spectrum, "
                              f"the generator makes {generator.layer.num_features}")
+        if self.critic.compute_dtype != generator.compute_dtype:
+            raise ValueError(f"the critic computes in {self.critic.compute_dtype}, the generator in "
+                             f"{generator.compute_dtype}: build the Critic with dtype={generator.compute_dtype!r}")
         self.built = True
 
 
@@ -109,7 +114,8 @@ def train_physics_flow(kind, spectra, frequencies, circuit=None, *, epochs=150, 
     """
     circuit_kwargs = {} if circuit is None else {"circuit": circuit}
     generator = make_physics_flow(kind, spectra, frequencies, **circuit_kwargs, **(flow_options or {}))
-    critic = Critic(generator.layer.num_features, **{"seed": seed, **(critic_options or {})})
+    critic = Critic(generator.layer.num_features, **{"seed": seed, "dtype": generator.compute_dtype,
+                                                     **(critic_options or {})})
     objective = WassersteinObjective(**{"seed": seed, **(objective_options or {})})
     history = fit_adversarial(AdversarialModel(generator, critic), spectra, validation_spectra=validation_spectra,
                               objective=objective, epochs=epochs, seed=seed, verbose=verbose, **fit_kwargs)

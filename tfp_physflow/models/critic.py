@@ -95,16 +95,20 @@ class Critic(keras.Model):
             raise ValueError(f"pack must be >= 1 and hidden_units non-empty, got {pack}, {hidden_units}")
         self.num_features, self.pack = int(num_features), int(pack)
 
+        dtype = self.dtype_policy  # every sub-layer computes in the critic's dtype (float64 too)
+
         def dense(units, activation, i):
             if spectral_norm:
-                return SpectralDense(units, activation, seed=seed + 10 * i)
-            return keras.layers.Dense(units, activation, kernel_initializer=keras.initializers.GlorotUniform(seed + i))
+                return SpectralDense(units, activation, seed=seed + 10 * i, dtype=dtype)
+            return keras.layers.Dense(units, activation, kernel_initializer=keras.initializers.GlorotUniform(seed + i),
+                                      dtype=dtype)
 
-        act = keras.layers.LeakyReLU(0.2)
+        act = keras.layers.LeakyReLU(0.2, dtype=dtype)
         self.hidden = [dense(u, act, i) for i, u in enumerate(hidden_units)]
-        self.minibatch = MinibatchDiscrimination(minibatch_kernels, seed=seed + 99) if minibatch_kernels else None
+        self.minibatch = (MinibatchDiscrimination(minibatch_kernels, seed=seed + 99, dtype=dtype)
+                          if minibatch_kernels else None)
         self.out = dense(1, None, len(hidden_units))
-        self(tf.zeros([2, self.pack * self.num_features]))  # create the variables now
+        self(tf.zeros([2, self.pack * self.num_features], self.compute_dtype))  # create the variables now
 
     def call(self, x, training=False):
         h = x

@@ -10,11 +10,13 @@ Element types, parameters (in this order) and impedance, with omega = 2 pi f:
   R    R [Ohm]                        Z = R
   C    C [F]                          Z = 1 / (j omega C)
   L    L [H]                          Z = j omega L
-  CPE  Q [Ohm^-1 s^alpha], alpha [-]  Z = 1 / (Q (j omega)^alpha)
+  CPE  Q [F s^(alpha-1)], alpha [-]   Z = 1 / (Q (j omega)^alpha),  0 < alpha <= 1
   W    sigma [Ohm s^-1/2]             Z = sigma (1 - j) / sqrt(omega)    (semi-infinite)
   Wo   Z0 [Ohm], tau [s]              Z = Z0 coth(u) / u,  u = sqrt(j omega tau)  (finite, open)
   Ws   Z0 [Ohm], tau [s]              Z = Z0 tanh(u) / u                          (finite, short)
-A circuit's parameters are its elements' parameters in order of appearance;
+Every parameter is positive; CPE exponents alpha lie in (0, 1]
+(``Circuit.parameter_supports``). A circuit's parameters are its elements'
+parameters in order of appearance;
 one-parameter elements name theirs after the element (``Rs``), others as
 ``name.param`` (``CPE_1.Q``, ``CPE_1.alpha``).
 """
@@ -32,12 +34,14 @@ ELEMENTS = {  # type -> ((parameter, unit), ...)
     "R": (("R", "Ohm"),),
     "C": (("C", "F"),),
     "L": (("L", "H"),),
-    "CPE": (("Q", "Ohm^-1 s^alpha"), ("alpha", "1")),
+    "CPE": (("Q", "F s^(alpha-1)"), ("alpha", "1")),
     "W": (("sigma", "Ohm s^-1/2"),),
     "Wo": (("Z0", "Ohm"), ("tau", "s")),
     "Ws": (("Z0", "Ohm"), ("tau", "s")),
 }
 _TYPES_LONGEST_FIRST = sorted(ELEMENTS, key=len, reverse=True)
+# Each parameter's physical support: exponents on (0, 1], everything else on (0, inf).
+UNIT_INTERVAL_PARAMETERS = ("alpha",)
 DEFAULT_CIRCUIT = "Rs-p(Re,Ce)"
 
 
@@ -178,6 +182,14 @@ class Circuit:
 
     def __repr__(self):
         return f"Circuit({self.text!r})"
+
+    def parameters_of(self, element):
+        """The parameter names of one element (by its name, e.g. "CPE1"), in order."""
+        return self.parameter_names[slice(*self._slices[element])]
+
+    def parameter_supports(self):
+        """For each parameter, "unit" (on (0, 1]: CPE alpha) or "positive" (on (0, inf))."""
+        return tuple("unit" if p in UNIT_INTERVAL_PARAMETERS else "positive" for _, p in self.parameter_kinds())
 
     def parameter_kinds(self):
         """For each parameter, its element type and parameter name, e.g. ('CPE', 'alpha')."""

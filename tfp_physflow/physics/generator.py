@@ -1,4 +1,4 @@
-"""PhysicsFlow: a flow of positive circuit parameters behind the circuit layer.
+"""PhysicsFlow: a flow of circuit parameters, each on its physical support, behind the circuit layer.
 
 g~ = Z_omega o g_theta (Schindler & Schmid, Eq. 5): a normalizing flow g
 emits positive circuit parameters, the circuit turns them into spectra. The
@@ -60,12 +60,14 @@ class PhysicsFlow(keras.Model):
 
 
 def initial_scale(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, num=64, seed=0):
-    """Typical parameter magnitudes from spectra alone: the geometric mean of
-    ``fit_circuit`` on ``num`` of them (no labels involved)."""
+    """Typical parameter magnitudes from spectra alone: the median of ``fit_circuit``
+    on ``num`` of them (no labels involved). The median, not the mean: with
+    several CPEs or Warburgs a few fits end in a distant local minimum
+    (measured: a geometric mean put CPE alpha at 0.04 where the truth was 0.82)."""
     spectra = np.asarray(spectra)
     rows = np.random.default_rng(seed).permutation(len(spectra))[:num]
-    fit = fit_circuit(spectra[rows], circuit, frequencies, restarts=8, refine=2)
-    return np.exp(np.mean(np.log(fit.parameters), axis=0))
+    fit = fit_circuit(spectra[rows], circuit, frequencies, restarts=16, refine=4)
+    return np.median(fit.parameters, axis=0)
 
 
 def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, positive="exp", scale="auto",
@@ -81,7 +83,9 @@ def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, po
       frequencies: (K,) Hz of the spectra.
       circuit: circuit string whose parameters the flow emits.
       positive: "exp" (default) or "softplus": parameters positive by
-        construction. With "exp" a learnable output scale is appended (the
+        construction, and CPE exponents on (0, 1) through a logistic map
+        (``Circuit.parameter_supports``), so every spectrum the untrained flow
+        makes is finite. With "exp" a learnable output scale is appended (the
         paper's diagonal scaling layer); "softplus" takes ``scale=None``.
       scale: "auto" (geometric mean of ``fit_circuit`` on 64 spectra), None,
         or P typical magnitudes.
@@ -103,6 +107,13 @@ def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, po
     layer = ImpedanceLayer(circuit, frequencies, representation, finite_differences, dtype=dtype)
     layer = ImpedanceLayer(circuit, frequencies, representation, finite_differences,
                            normalization=layer.fit_normalization(spectra), dtype=dtype)
-    flow = make_flow(kind, circuit.num_parameters, positive=positive,
-                     scale=None if scale is None else list(np.asarray(scale, np.float64)), dtype=dtype, **flow_kwargs)
+    unit = [i for i, support in enumerate(circuit.parameter_supports()) if support == "unit"]
+    if scale is not None:
+        scale = np.array(scale, np.float64)
+        if scale.shape != (circuit.num_parameters,):
+            raise ValueError(f"scale must hold {circuit.num_parameters} magnitudes, one per parameter "
+                             f"{circuit.parameter_names}, got shape {scale.shape}")
+        scale[unit] = np.clip(scale[unit], 0.02, 0.98)  # a typical exponent, strictly inside (0, 1)
+    flow = make_flow(kind, circuit.num_parameters, positive=positive, unit=unit,
+                     scale=None if scale is None else list(scale), dtype=dtype, **flow_kwargs)
     return PhysicsFlow(flow, layer, name=f"physics_{kind}", dtype=dtype)

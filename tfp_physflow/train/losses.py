@@ -94,7 +94,7 @@ class WassersteinObjective:
 
     def _noisy(self, features, seed, critic_optimizer):
         t = tf.cast(critic_optimizer.iterations, features.dtype)
-        std = self.instance_noise * tf.maximum(0.0, 1.0 - t / self.noise_steps)
+        std = self.instance_noise * tf.nn.relu(1.0 - t / self.noise_steps)  # in the features' dtype (float64 too)
         return features + std * tf.random.stateless_normal(tf.shape(features), seed, dtype=features.dtype, alg="philox")
 
     def critic_loss(self, model, batch, critic_optimizer):
