@@ -35,7 +35,7 @@ def test_unknown_option_exits_non_zero():
 
 # -- the commands on a user's own files ---------------------------------------------------------------------
 
-COMMANDS = ["demo", "train", "sample", "evaluate", "export", "info", "classify", "smoke"]
+COMMANDS = ["demo", "eis", "train", "sample", "evaluate", "export", "info", "classify", "smoke"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -3,17 +3,22 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
+# What the two curves of an adversarial run's history are.
+ADVERSARIAL_LABELS = ("critic loss (training)", "Wasserstein estimate, held-out spectra (validation)")
 
-def plot_history(history, ax=None, title=None):
+
+def plot_history(history, ax=None, title=None, labels=("training loss", "validation loss")):
     """Loss curves of a training ``History``: training and, if any, validation loss per epoch.
 
+    ``labels`` say what the two curves are (an adversarial run: the critic's
+    loss and its Wasserstein estimate on held-out spectra).
     Returns the matplotlib Figure (save it with ``fig.savefig(path)``).
     """
     fig, ax = _figure(ax)
     epochs = history["epoch"]
-    ax.plot(epochs, history["loss"], label="training")
+    ax.plot(epochs, history["loss"], label=labels[0])
     if any(v is not None for v in history["val_loss"]):
-        ax.plot(epochs, history["val_loss"], label="validation")
+        ax.plot(epochs, history["val_loss"], label=labels[1])
     if history.best_epoch:
         ax.axvline(history.best_epoch, color="grey", ls=":", label=f"best (epoch {history.best_epoch})")
     ax.set(xlabel="epoch", ylabel="loss", title=title or "loss curves")
@@ -22,15 +27,25 @@ def plot_history(history, ax=None, title=None):
     return fig
 
 
-def plot_roc(y_true, score, positive=1, ax=None, label=None):
-    """ROC curve of ``score`` (larger means ``positive``), with its AUC in the legend."""
+def plot_roc(y_true, score, positive=1, ax=None, label=None, threshold=None):
+    """ROC curve of ``score`` (larger means ``positive``), with its AUC in the legend.
+
+    The title names the positive class; with ``threshold`` (predict ``positive``
+    where score > threshold) the operating point is marked with its rates.
+    """
     from .metrics import roc
 
     fig, ax = _figure(ax)
     fpr, tpr, auc = roc(y_true, score, positive)
     ax.plot(fpr, tpr, label=f"{label or 'model'} (AUC {auc:.4f})")
     ax.plot([0, 1], [0, 1], color="grey", ls=":")
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curve")
+    if threshold is not None:
+        y, score = np.asarray(y_true) == positive, np.asarray(score)
+        picked = score > threshold
+        point = (np.mean(picked[~y]), np.mean(picked[y]))
+        ax.plot(*point, "o", color="k", label=f"operating point: threshold {threshold:g}, FPR {point[0]:.3f}, "
+                                              f"TPR {point[1]:.3f}")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC curve, positive class {positive!r}")
     ax.legend()
     fig.tight_layout()
     return fig
@@ -50,7 +65,7 @@ def plot_statistic(t, y_true, cut=0.0, ax=None, bins=60, names=("class 0", "clas
     return fig
 
 
-def plot_pairs_2d(truth, model, names, pairs=None, bins=30, model_label="model"):
+def plot_pairs_2d(truth, model, names, pairs=None, bins=30, model_label="model", reference_label="truth", units=None):
     """2-D histograms of parameter pairs, truth (top row) beside model (bottom row), shared bins.
 
     The physics-aware flows paper's Fig. 1 with ``pairs=[(2, 1), (2, 0)]``
@@ -66,27 +81,96 @@ def plot_pairs_2d(truth, model, names, pairs=None, bins=30, model_label="model")
             lo, hi = np.percentile(truth[:, i], [0.5, 99.5])
             pad = 0.1 * (hi - lo)
             edges.append(np.linspace(lo - pad, hi + pad, bins + 1))
-        for row, (data, label) in enumerate(((truth, "truth"), (model, model_label))):
+        for row, (data, label) in enumerate(((truth, reference_label), (model, model_label))):
             ax = axes[row, col]
             ax.hist2d(data[:, ix], data[:, iy], bins=edges, cmap="viridis")
-            ax.set(xlabel=names[ix], ylabel=names[iy], title=f"{label}: {names[iy]} vs {names[ix]}")
+            ax.set(xlabel=_axis_label(names[ix], units[ix] if units else None),
+                   ylabel=_axis_label(names[iy], units[iy] if units else None), title=f"{label}: {names[iy]} vs {names[ix]}")
     fig.tight_layout()
     return fig
 
 
-def plot_marginals(truth, model, names, bins=50, model_label="model"):
-    """Histograms of each parameter, truth against model, on the truth's range (widened)."""
-    truth, model = np.asarray(truth), np.asarray(model)
-    fig, axes = plt.subplots(1, truth.shape[1], figsize=(4 * truth.shape[1], 3.5), squeeze=False)
+def plot_marginals(truth, model, names, bins=50, model_label="model", units=None, reference_label="truth"):
+    """Histograms of each parameter: a reference (the truth, a fit, or None) against a model.
+
+    ``truth`` may be None (a user's measured data have no truth): then the
+    bins span the model's own range. Axes carry ``units`` (one per name) and
+    are logarithmic where a parameter spans more than a decade.
+    """
+    model = np.asarray(model)
+    reference = None if truth is None else np.asarray(truth)
+    span = model if reference is None else reference
+    fig, axes = plt.subplots(1, model.shape[1], figsize=(4 * model.shape[1], 3.5), squeeze=False)
     for i, ax in enumerate(axes[0]):
-        lo, hi = np.percentile(truth[:, i], [0.5, 99.5])
-        edges = np.linspace(lo - 0.3 * (hi - lo), hi + 0.3 * (hi - lo), bins + 1)
-        ax.hist(truth[:, i], edges, density=True, histtype="stepfilled", alpha=0.4, label="truth")
+        lo, hi = np.percentile(span[:, i], [0.5, 99.5])
+        log = lo > 0 and hi / lo > 10
+        if log:
+            edges = np.geomspace(lo / (hi / lo) ** 0.3, hi * (hi / lo) ** 0.3, bins + 1)
+        else:
+            edges = np.linspace(lo - 0.3 * (hi - lo), hi + 0.3 * (hi - lo), bins + 1)
+        if reference is not None:
+            ax.hist(reference[:, i], edges, density=True, histtype="stepfilled", alpha=0.4, label=reference_label)
         ax.hist(model[:, i], edges, density=True, histtype="step", lw=1.5, label=model_label)
-        ax.set(xlabel=names[i], ylabel="density")
+        ax.set(xlabel=_axis_label(names[i], units[i] if units else None), ylabel="density",
+               xscale="log" if log else "linear")
         ax.legend()
     fig.tight_layout()
     return fig
+
+
+def plot_spectra_bands(frequencies, measured, generated=None, labels=("measured", "generated")):
+    """Nyquist and Bode plots of spectra sets: each set's median and its 5-95 % band per frequency.
+
+    ``measured`` and ``generated`` are complex (N, K) in ohms at ``frequencies`` (Hz).
+    """
+    f = np.asarray(frequencies)
+    fig, (nyquist, magnitude, phase) = plt.subplots(1, 3, figsize=(15, 4.2))
+    for z, label, color in ((measured, labels[0], "C0"), (generated, labels[1], "C1")):
+        if z is None:
+            continue
+        z = np.asarray(z)
+        real, minus_imag = (np.percentile(part, [5, 50, 95], axis=0) for part in (z.real, -z.imag))
+        nyquist.plot(real[1], minus_imag[1], color=color, label=f"{label} median")
+        nyquist.plot(real[0], minus_imag[0], ":", color=color, label=f"{label} 5 % and 95 %")
+        nyquist.plot(real[2], minus_imag[2], ":", color=color)
+        mag = np.percentile(np.abs(z), [5, 50, 95], axis=0)
+        ph = np.percentile(np.degrees(np.angle(z)), [5, 50, 95], axis=0)
+        for ax, (q05, q50, q95) in ((magnitude, mag), (phase, ph)):
+            ax.plot(f, q50, color=color, label=f"{label} median")
+            ax.fill_between(f, q05, q95, color=color, alpha=0.25, label=f"{label} 5-95 %")
+    nyquist.set(xlabel="Z' [ohm]", ylabel="-Z'' [ohm]", title="Nyquist")
+    nyquist.set_aspect("equal", adjustable="datalim")
+    magnitude.set(xlabel="frequency [Hz]", ylabel="|Z| [ohm]", xscale="log", yscale="log", title="Bode: magnitude")
+    phase.set(xlabel="frequency [Hz]", ylabel="phase [deg]", xscale="log", title="Bode: phase")
+    for ax in (nyquist, magnitude, phase):
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_fits(frequencies, measured, fitted, names):
+    """Nyquist and Bode overlays: measured spectra (points) and their fits (lines), one colour each."""
+    f = np.asarray(frequencies)
+    fig, (nyquist, magnitude, phase) = plt.subplots(1, 3, figsize=(15, 4.2))
+    for k, (z, zf, name) in enumerate(zip(np.asarray(measured), np.asarray(fitted), names)):
+        color = f"C{k}"
+        nyquist.plot(z.real, -z.imag, "o", ms=3, color=color, label=f"{name} measured")
+        nyquist.plot(zf.real, -zf.imag, "-", color=color, label=f"{name} fit")
+        magnitude.plot(f, np.abs(z), "o", ms=3, color=color)
+        magnitude.plot(f, np.abs(zf), "-", color=color)
+        phase.plot(f, np.degrees(np.angle(z)), "o", ms=3, color=color)
+        phase.plot(f, np.degrees(np.angle(zf)), "-", color=color)
+    nyquist.set(xlabel="Z' [ohm]", ylabel="-Z'' [ohm]", title="Nyquist")
+    nyquist.set_aspect("equal", adjustable="datalim")
+    nyquist.legend(fontsize="small")
+    magnitude.set(xlabel="frequency [Hz]", ylabel="|Z| [ohm]", xscale="log", yscale="log", title="Bode: magnitude")
+    phase.set(xlabel="frequency [Hz]", ylabel="phase [deg]", xscale="log", title="Bode: phase")
+    fig.tight_layout()
+    return fig
+
+
+def _axis_label(name, unit):
+    return name if not unit or unit == "1" else f"{name} [{unit.replace('Ohm', 'ohm')}]"
 
 
 def _figure(ax):

@@ -1,7 +1,7 @@
 """The ``physflow`` command: every capability of the library without writing Python.
 
-Commands: demo (the main job), train, sample, evaluate, export, info,
-classify, smoke. ``physflow COMMAND --help`` says what each does, with an
+Commands: demo (the main job), eis (fit and learn a circuit on measured
+spectra), train, sample, evaluate, export, info, classify, smoke. ``physflow COMMAND --help`` says what each does, with an
 example. A bad file, a wrong column count or a bad option ends with one line
 ``physflow: error: ...`` and exit status 2.
 """
@@ -13,6 +13,9 @@ COMMANDS = {
     "demo": ("the main job: simulate impedance spectra, train a physics-aware flow on the spectra alone, "
              "print the evaluation table, save plots, export a SavedModel",
              "physflow demo --out demo_run   (add --full for the paper-sized run)"),
+    "eis": ("measured impedance spectra and a circuit: 'eis fit' fits every spectrum by least squares, "
+            "'eis learn' trains a physics-aware flow on them without labels and generates labeled spectra",
+            "physflow eis learn spectra/ --circuit 'R0-p(R1,CPE1)' --out run   (physflow eis fit|learn --help)"),
     "train": ("train a flow on your data (.npy, .csv or .npz; rows are samples) by maximum likelihood; "
               "writes the flow (config + weights), its history and loss plot to --out",
               "physflow train data.csv --kind nsf --epochs 50 --out run1"),
@@ -34,7 +37,7 @@ COMMANDS = {
 
 
 def build_parser():
-    from . import flow_commands, job_commands
+    from . import eis_commands, flow_commands, job_commands
 
     parser = argparse.ArgumentParser(prog="physflow", description="Physics-aware normalizing flows "
                                      "(tfp_physflow). Run 'physflow COMMAND --help' for a command's options.")
@@ -42,7 +45,8 @@ def build_parser():
     for name, (summary, example) in COMMANDS.items():
         p = sub.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.\n\nExample: {example}",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-        module = job_commands if name in ("demo", "classify", "smoke") else flow_commands
+        module = (job_commands if name in ("demo", "classify", "smoke") else eis_commands if name == "eis"
+                  else flow_commands)
         getattr(module, f"add_{name}_arguments")(p)
         p.set_defaults(handler=getattr(module, name))
     return parser

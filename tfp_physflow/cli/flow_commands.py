@@ -125,6 +125,10 @@ def info(args):
         inputs = ", ".join(f"{k}: {_spec(s)}" for k, s in sorted(fn.structured_input_signature[1].items()))
         outputs = ", ".join(f"{k}: {_spec(s)}" for k, s in sorted(fn.structured_outputs.items()))
         print(f"  signature {name}({inputs}) -> {outputs}")
+    frequencies = getattr(model, "frequencies", None)
+    if frequencies is not None:
+        f = frequencies.numpy()
+        print(f"frequencies: {f.size} from {f.min():.4g} to {f.max():.4g} Hz")
     if description:
         print("description:")
         for key, value in description.items():
@@ -145,7 +149,8 @@ def add_sample_arguments(p):
     p.add_argument("--condition", help="conditions, one row each (conditional models)")
     p.add_argument("--key", help="array name inside .npz files")
     p.add_argument("--out", help="write samples to this .npy (n, d) or, with --condition, (n, batch, d); or .csv, "
-                                 "one row per sample, given conditions a first column condition_row "
+                                 "one row per sample, given conditions a first column condition_row; a physics "
+                                 "generator writes parameters and spectra to a .csv or .npz "
                                  "(default: print a summary)")
 
 
@@ -180,10 +185,32 @@ def _condition(args, description):
     return read_array(args.condition, key=args.key, columns=dim, name="condition")
 
 
+def _sample_physics(model, description, n, out):
+    """A physics generator's parameters AND spectra: a wide .csv (read_spectra reads it) or a .npz."""
+    import tensorflow as tf
+
+    from ..data import spectra_table
+
+    result = model.signatures["sample_spectra"](n=tf.constant(n, tf.int32))
+    params = result["parameters"].numpy()
+    spectra = result["real"].numpy() + 1j * result["imag"].numpy()
+    frequencies, names = model.frequencies.numpy(), description["parameter_names"]
+    if out.endswith(".npz"):
+        np.savez(out, frequencies=frequencies, parameters=params, parameter_names=np.array(names), spectra=spectra)
+    elif out.endswith(".csv"):
+        spectra_table(frequencies, spectra, metadata=dict(zip(names, params.T))).to_csv(out, index=False)
+    else:
+        raise ValueError(f"a physics generator writes parameters and spectra: give --out a .csv or .npz, got {out!r}")
+    print(f"wrote {n} parameter vectors {tuple(names)} with their spectra ({len(frequencies)} frequencies) to {out}")
+    return 0
+
+
 def sample(args):
     if args.n < 1:
         raise ValueError(f"-n must be >= 1, got {args.n}")
     model, description = _load(args.saved_model)
+    if args.out and description.get("format", "").startswith("tfp_physflow.physics_flow"):
+        return _sample_physics(model, description, args.n, args.out)
     samples, names = _draw(model, description, args.n, _condition(args, description))
     if args.out:
         by_row = np.swapaxes(samples, 0, 1) if samples.ndim == 3 else samples  # (batch, n, d): one block per row

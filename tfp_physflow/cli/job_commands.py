@@ -97,7 +97,8 @@ def classify(args):
         if len(model.classes_) == 2:
             score = -model.statistic(xt)  # larger means class 1
             print(f"test ROC AUC {roc(yt, score, positive=model.classes_[1])[2]:.4f}")
-            plot_roc(yt, score, positive=model.classes_[1], label=args.kind).savefig(os.path.join(args.out, "roc.png"))
+            plot_roc(yt, score, positive=model.classes_[1], label=args.kind, threshold=-model.cut_).savefig(
+                os.path.join(args.out, "roc.png"))
     path = export_classifier(model, os.path.join(args.out, "saved_model"))
     print(f"classifier SavedModel (signature classify) in {path}")
     return 0

@@ -204,9 +204,10 @@ def _read_table(path, imaginary):
     for role, names in (("id", _ID), ("freq", _FREQ), ("re", _RE), ("im", _IM)):
         found = [c for c, b in bare.items() if b.lstrip("-") in names and (role == "im" or not b.startswith("-"))]
         if len(found) != 1:
+            shown = list(table.columns[:8]) + (["..."] if len(table.columns) > 8 else [])
             raise ValueError(f"{path}: a long table needs one {role} column (one of {', '.join(names)}), "
-                             f"found {found or 'none'} among {list(table.columns)}; a wide table names its "
-                             "columns re_<f> and im_<f>")
+                             f"found {found or 'none'} among {shown}; a wide table names its "
+                             "columns re_<f> and im_<f> with f a number in Hz")
         roles[role] = found[0]
     sign = _sign(roles["im"], imaginary, path)
     frequencies, spectra, names, metadata = None, [], [], {c: [] for c in table.columns if c not in roles.values()}

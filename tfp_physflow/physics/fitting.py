@@ -62,7 +62,7 @@ def _from_theta(theta, is_alpha):
 
 
 def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=32, refine=8, iterations=60,
-                seed=0, chunk_size=1024):
+                seed=0, chunk_size=1024, progress=None):
     """Fits ``circuit`` to every spectrum by least squares; returns a ``CircuitFit``.
 
     Args:
@@ -76,6 +76,7 @@ def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=
       iterations: Levenberg-Marquardt iterations of the refinement.
       seed: seed of the random starts.
       chunk_size: spectra fitted together (memory grows with chunk_size * restarts * K).
+      progress: optional callable ``progress(done, total)``, called after each chunk.
     Reference: K. Levenberg (1944), D. Marquardt (1963); Marquardt's diagonal scaling.
     Example:
       >>> data = pf.data.simulate_impedance(20, seed=0)
@@ -123,6 +124,8 @@ def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=
             cost = np.take_along_axis(cost, order, axis=1)
         params.append(_from_theta(tf.constant(theta[:, 0]), is_alpha).numpy())
         residuals.append(np.sqrt(cost[:, 0] / f.size))
+        if progress is not None:
+            progress(start + n, len(z))
     return CircuitFit(np.concatenate(params), np.concatenate(residuals), circuit)
 
 

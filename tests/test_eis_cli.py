@@ -1,0 +1,88 @@
+"""physflow eis fit and eis learn on a user's files, physflow sample and info on the generator they export."""
+
+import json
+
+import numpy as np
+import pytest
+from impedance.models.circuits import CustomCircuit
+
+from tfp_physflow.cli import main
+from tfp_physflow.data import read_spectra
+
+CIRCUIT = "R0-p(R1,CPE1)"
+F = np.geomspace(0.1, 1e5, 30)
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """A folder of f, Z', Z'' exports and a wide -Z'' table of the same spectra (impedance.py's circuit)."""
+    root = tmp_path_factory.mktemp("eis")
+    rng = np.random.default_rng(7)
+    truth = np.column_stack([rng.uniform(5, 20, 60), rng.uniform(50, 200, 60), rng.uniform(2e-5, 8e-5, 60),
+                             rng.uniform(0.75, 0.92, 60)])
+    (root / "exports").mkdir()
+    lines = ["name," + ",".join(f"re_{f!r}" for f in F.tolist()) + "," + ",".join(f"-im_{f!r}" for f in F.tolist())]
+    for i, p in enumerate(truth):
+        z = CustomCircuit(CIRCUIT, initial_guess=list(p)).predict(F)
+        z = z.real * (1 + 0.01 * rng.standard_normal(F.size)) + 1j * z.imag * (1 + 0.01 * rng.standard_normal(F.size))
+        if i < 12:
+            np.savetxt(root / "exports" / f"cell_{i:02d}.csv", np.column_stack([F, z.real, z.imag]), delimiter=",")
+        lines.append(f"cell_{i:02d}," + ",".join(repr(v) for v in z.real.tolist()) + ","
+                     + ",".join(repr(-v) for v in z.imag.tolist()))
+    (root / "spectra.csv").write_text("\n".join(lines) + "\n")
+    return root, truth
+
+
+def test_eis_fit_writes_parameters_summary_and_overlays(exports, capsys):
+    root, truth = exports
+    assert main(["eis", "fit", str(root / "exports"), "--circuit", CIRCUIT, "--out", str(root / "fit"),
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "12 spectra, 30 frequencies" in out and "CPE1.Q        F s^(alpha-1)" in out
+    table = np.genfromtxt(root / "fit" / "parameters.csv", delimiter=",", names=True, dtype=None, encoding=None)
+    assert table["name"].tolist() == [f"cell_{i:02d}" for i in range(12)]
+    fitted = np.column_stack([table[n] for n in ("R0", "R1", "CPE1Q", "CPE1alpha")])
+    assert np.median(np.abs(fitted / truth[:12] - 1)) < 0.05 and np.all(table["relative_residual"] < 0.05)
+    assert (root / "fit" / "fits.png").stat().st_size > 10_000
+
+
+def test_eis_learn_generates_a_labeled_data_set_figures_and_a_generator(exports, capsys):
+    root, _ = exports
+    run = root / "learn"
+    assert main(["eis", "learn", str(root / "spectra.csv"), "--circuit", CIRCUIT, "--epochs", "2", "-n", "300",
+                 "--out", str(run), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "linear flow" in out and "fit_circuit" in out and "2 epochs (reached 2 epochs)" in out
+    generated = np.load(run / "generated.npz")
+    assert generated["parameters"].shape == (300, 4) and generated["spectra"].shape == (300, 30)
+    assert np.all(generated["parameters"][:, 3] < 1) and np.all(np.isfinite(generated["spectra"]))
+    again = read_spectra(run / "generated.csv")  # the labeled set reads back as spectra with metadata
+    np.testing.assert_allclose(again.spectra, generated["spectra"], rtol=1e-6)
+    np.testing.assert_allclose(again.metadata["CPE1.alpha"], generated["parameters"][:, 3], rtol=1e-6)
+    for figure in ("marginals.png", "pairs.png", "spectra.png", "loss.png"):
+        assert (run / figure).stat().st_size > 10_000, figure
+    # The exported generator: physflow info and physflow sample (parameters and spectra).
+    assert main(["info", str(run / "saved_model")]) == 0
+    info = capsys.readouterr().out
+    assert "frequencies: 30 from 0.1 to 1e+05 Hz" in info and CIRCUIT in info
+    assert main(["sample", str(run / "saved_model"), "-n", "50", "--out", str(root / "drawn.csv")]) == 0
+    drawn = read_spectra(root / "drawn.csv")
+    assert drawn.spectra.shape == (50, 30) and sorted(drawn.metadata) == ["CPE1.Q", "CPE1.alpha", "R0", "R1"]
+    assert json.loads((run / "history.json").read_text())
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["eis", "fit", "{d}/nothing", "--circuit", CIRCUIT, "--out", "{d}/x"], "does not exist"),
+    (["eis", "fit", "{d}/spectra.csv", "--circuit", "R0-p(R1,Q1)", "--out", "{d}/x"], "unknown circuit element"),
+    (["eis", "fit", "{d}/spectra.csv", "--circuit", CIRCUIT, "--imaginary", "Z''", "--out", "{d}/x"],
+     "named as -Z''"),
+    (["sample", "{d}/learn/saved_model", "--out", "{d}/p.npy"], "use .csv or .npz|give --out a .csv or .npz"),
+])
+def test_bad_input_ends_with_one_line(argv, message, exports, capsys):
+    root, _ = exports
+    if "learn" in " ".join(argv) and not (root / "learn" / "saved_model").exists():
+        pytest.skip("needs the generator of the learn test")
+    assert main([a.format(d=root) for a in argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("physflow: error:")
+    assert any(m in err[0] for m in message.split("|")), err[0]

@@ -1,0 +1,166 @@
+"""physflow eis fit and eis learn: a user's measured spectra and a circuit, without Python.
+
+fit:   every spectrum fitted by least squares (``fit_circuit``); parameters.csv, a
+       summary with units, and overlays of the median and the worst fits.
+learn: a physics-aware flow trained on the unlabeled spectra; its learned
+       parameter ranges beside the fits', a generated labeled data set
+       (generated.npz, generated.csv), figures that need no truth, the
+       training history and the generator's SavedModel.
+"""
+
+import os
+import sys
+import time
+
+import numpy as np
+
+EXAMPLES = {
+    "fit": "physflow eis fit spectra/ --circuit 'R0-p(R1,CPE1)' --out fit_run",
+    "learn": "physflow eis learn spectra.csv --circuit 'R0-p(R1,CPE1)' --kind linear --epochs 100 --out learn_run",
+}
+
+
+def add_eis_arguments(p):
+    sub = p.add_subparsers(dest="eis_command", required=True, metavar="{fit,learn}")
+    fit_parser = sub.add_parser("fit", help="fit the circuit to every spectrum (least squares)",
+                                description=f"Fit a circuit to every spectrum.\n\nExample: {EXAMPLES['fit']}")
+    learn_parser = sub.add_parser("learn", help="train a physics-aware flow on the spectra (no labels)",
+                                  description="Learn the distribution of the circuit parameters from unlabeled "
+                                              f"spectra and generate labeled ones.\n\nExample: {EXAMPLES['learn']}")
+    for q in (fit_parser, learn_parser):
+        q.add_argument("spectra", help="an instrument export, a folder of them, or a .csv / .npz table "
+                                       "(see tfp_physflow.data.read_spectra)")
+        q.add_argument("--circuit", required=True, help="circuit string, e.g. 'R0-p(R1,CPE1)' (elements R, C, L, "
+                                                        "CPE, W, Wo, Ws; '-' series, p(a,b) parallel)")
+        q.add_argument("--instrument", help="impedance.py reader of the exports (default: from suffix or header)")
+        q.add_argument("--imaginary", choices=["Z''", "-Z''"],
+                       help="what unnamed imaginary columns hold (default: from the header, else Z'')")
+        q.add_argument("--frequency-unit", default="Hz", choices=["Hz", "rad/s"])
+        q.add_argument("--seed", type=int, default=0)
+        q.add_argument("--out", required=True, help="output folder")
+        q.add_argument("--quiet", action="store_true", help="no progress")
+    fit_parser.add_argument("--restarts", type=int, default=32, help="random starts per spectrum (default 32)")
+    fit_parser.set_defaults(eis_handler=fit)
+    learn_parser.add_argument("--kind", default="linear", choices=["diagonal", "linear", "realnvp", "maf", "nsf"],
+                              help="flow of the parameters (default linear)")
+    learn_parser.add_argument("--epochs", type=int, default=100, help="adversarial epochs (default 100)")
+    learn_parser.add_argument("--batch-size", type=int, default=128)
+    learn_parser.add_argument("-n", type=int, default=5000, help="generated spectra to write (default 5000)")
+    learn_parser.set_defaults(eis_handler=learn)
+
+
+def eis(args):
+    return args.eis_handler(args)
+
+
+def _read(args):
+    from ..data import read_spectra
+    from ..physics import Circuit
+
+    circuit = Circuit(args.circuit)
+    data = read_spectra(args.spectra, instrument=args.instrument, imaginary=args.imaginary,
+                        frequency_unit=args.frequency_unit)
+    capacitive = np.mean(data.spectra.imag < 0)
+    print(f"{len(data)} spectra, {data.frequencies.size} frequencies {data.frequencies.min():.4g}-"
+          f"{data.frequencies.max():.4g} Hz, from {args.spectra}; circuit {circuit.text} "
+          f"{circuit.parameter_names}")
+    if capacitive < 0.5:
+        print(f"note: only {capacitive:.0%} of the points have Z'' < 0 (capacitive). If the file holds -Z'', "
+              "say so with --imaginary \"-Z''\"", file=sys.stderr)
+    os.makedirs(args.out, exist_ok=True)
+    return data, circuit
+
+
+def _fit(data, circuit, restarts, seed, quiet):
+    from ..physics import fit_circuit
+
+    start = time.time()
+
+    def progress(done, total):
+        if not quiet:
+            print(f"\r  fitted {done}/{total} spectra ({time.time() - start:.0f} s)", end="", flush=True)
+
+    result = fit_circuit(data.spectra, circuit, data.frequencies, restarts=restarts, seed=seed, progress=progress,
+                         chunk_size=128)  # chunks of 128: progress every few seconds
+    if not quiet:
+        print()
+    return result
+
+
+def _summary(title, names, units, columns):
+    """Prints one row per parameter: name, unit and, per column, '5 % / median / 95 %'."""
+    print(title)
+    print(f"  {'parameter':14}{'unit':16}" + "".join(f"{label:>36}" for label in columns))
+    for i, (name, unit) in enumerate(zip(names, units)):
+        cells = "".join(f"{q[0][i]:>12.4g}{q[1][i]:>12.4g}{q[2][i]:>12.4g}" for q in columns.values())
+        print(f"  {name:14}{unit:16}{cells}")
+
+
+def _quantiles(values):
+    return np.percentile(values, [5, 50, 95], axis=0)
+
+
+def fit(args):
+    from ..plots import plot_fits
+
+    data, circuit = _read(args)
+    result = _fit(data, circuit, args.restarts, args.seed, args.quiet)
+    table = np.column_stack([result.parameters, result.residuals])
+    header = ["name", *circuit.parameter_names, "relative_residual"]
+    with open(os.path.join(args.out, "parameters.csv"), "w") as f:
+        f.write(",".join(header) + "\n")
+        for name, row in zip(data.names, table):
+            f.write(",".join([name, *(repr(float(v)) for v in row)]) + "\n")
+    _summary("fitted parameters (5 % / median / 95 % over the spectra):", circuit.parameter_names,
+             circuit.parameter_units, {"fit_circuit": _quantiles(result.parameters)})
+    order = np.argsort(result.residuals)
+    median, worst = order[len(order) // 2], order[-1]
+    print(f"relative residual: median {np.median(result.residuals):.3g}, worst {result.residuals[worst]:.3g} "
+          f"({data.names[worst]})")
+    rows = sorted({median, worst})
+    fitted = circuit.impedance(result.parameters[rows], data.frequencies).numpy()
+    plot_fits(data.frequencies, data.spectra[rows], fitted,
+              [f"{data.names[i]} ({'median' if i == median else 'worst'} fit)" for i in rows]).savefig(
+        os.path.join(args.out, "fits.png"))
+    print(f"wrote {os.path.join(args.out, 'parameters.csv')} and fits.png")
+    return 0
+
+
+def learn(args):
+    from ..data import spectra_table
+    from ..export import export_physics_flow
+    from ..models import train_physics_flow
+    from ..plots import ADVERSARIAL_LABELS, plot_history, plot_marginals, plot_pairs_2d, plot_spectra_bands
+
+    if args.epochs < 1 or args.n < 1:
+        raise ValueError("--epochs and -n must be >= 1")
+    data, circuit = _read(args)
+    reference = _fit(data, circuit, 16, args.seed, args.quiet)
+    generator, history = train_physics_flow(args.kind, data.spectra, data.frequencies, circuit.text,
+                                            epochs=args.epochs, seed=args.seed, verbose=not args.quiet,
+                                            batch_size=min(args.batch_size, len(data)),
+                                            validation_split=0.1 if len(data) >= 20 else 0.0)
+    params, spectra = (t.numpy() for t in generator.sample_spectra(args.n, seed=args.seed + 1))
+    names, units = circuit.parameter_names, circuit.parameter_units
+    _summary(f"parameters (5 % / median / 95 %): the flow's {args.n} generated against fit_circuit on the "
+             f"{len(data)} spectra", names, units,
+             {f"{args.kind} flow": _quantiles(params), "fit_circuit": _quantiles(reference.parameters)})
+    out = args.out
+    np.savez(os.path.join(out, "generated.npz"), frequencies=data.frequencies, parameters=params,
+             parameter_names=np.array(names), spectra=spectra)
+    spectra_table(data.frequencies, spectra, metadata=dict(zip(names, params.T))).to_csv(
+        os.path.join(out, "generated.csv"), index=False)
+    plot_marginals(reference.parameters, params, names, units=units, model_label=f"{args.kind} flow (generated)",
+                   reference_label="fit_circuit (measured)").savefig(os.path.join(out, "marginals.png"))
+    pairs = [(i + 1, i) for i in range(min(len(names) - 1, 4))]  # neighbours, at most four panels
+    plot_pairs_2d(reference.parameters, params, names, pairs=pairs, model_label=f"{args.kind} flow",
+                  reference_label="fit_circuit", units=units).savefig(os.path.join(out, "pairs.png"))
+    plot_spectra_bands(data.frequencies, data.spectra, spectra).savefig(os.path.join(out, "spectra.png"))
+    plot_history(history, title=f"{args.kind}: adversarial training", labels=ADVERSARIAL_LABELS).savefig(
+        os.path.join(out, "loss.png"))
+    history.save(os.path.join(out, "history.json"))
+    export_physics_flow(generator, os.path.join(out, "saved_model"))
+    print(f"{len(history)} epochs ({history.stop_reason}); wrote generated.npz and generated.csv ({args.n} "
+          f"parameter vectors with their spectra), marginals.png, pairs.png, spectra.png, loss.png, "
+          f"history.json and saved_model/ to {out}")
+    return 0
