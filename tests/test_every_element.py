@@ -114,3 +114,18 @@ def test_learned_ranges_cover_the_true_ranges_within_a_factor_of_two(circuit):
     learned = np.quantile(generator.sample_parameters(5000, seed=0).numpy(), [0.05, 0.95], axis=0)
     true = np.quantile(truth, [0.05, 0.95], axis=0)
     assert np.all(np.abs(np.log(learned / true)) < np.log(2.0)), (learned, true)
+
+
+def test_parameter_figures_need_no_truth():
+    from tfp_physflow.plots import plot_marginals, plot_pairs_2d
+
+    params = simulate_impedance(300, "R0-p(R1,CPE1)", seed=5).parameters
+    names, units = Circuit("R0-p(R1,CPE1)").parameter_names, Circuit("R0-p(R1,CPE1)").parameter_units
+    wide = params.copy()
+    wide[:, 0], wide[:, 1] = np.linspace(10, 40, 300), np.linspace(200, 700, 300)  # within a decade: linear
+    wide[:, 2] = np.geomspace(1e-7, 1e-3, 300)  # spans decades: a log axis
+    fig = plot_marginals(None, wide, names, units=units)
+    axes = fig.axes
+    assert [ax.get_xscale() for ax in axes] == ["linear", "linear", "log", "linear"]
+    assert axes[2].get_xlabel() == "CPE1.Q [F s^(alpha-1)]" and axes[0].get_xlabel() == "R0 [ohm]"
+    assert len(plot_pairs_2d(None, params, names, pairs=[(1, 0)], units=units).axes) == 1

@@ -154,7 +154,7 @@ def test_history_saves_as_json_and_csv_and_plots(tmp_path, capsys):
     assert loaded["val_loss"] == history["val_loss"] and loaded.best_epoch == history.best_epoch
     assert (tmp_path / "h.csv").read_text().splitlines()[0].startswith("epoch,")
     fig = plot_history(history)
-    assert [line.get_label() for line in fig.axes[0].lines][:2] == ["training", "validation"]
+    assert [line.get_label() for line in fig.axes[0].lines][:2] == ["training loss", "validation loss"]
     np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), history["val_loss"])
 
 

@@ -66,22 +66,25 @@ def plot_statistic(t, y_true, cut=0.0, ax=None, bins=60, names=("class 0", "clas
 
 
 def plot_pairs_2d(truth, model, names, pairs=None, bins=30, model_label="model", reference_label="truth", units=None):
-    """2-D histograms of parameter pairs, truth (top row) beside model (bottom row), shared bins.
+    """2-D histograms of parameter pairs, a reference (top row; the truth, a fit, or None) above the model.
 
     The physics-aware flows paper's Fig. 1 with ``pairs=[(2, 1), (2, 0)]``
     (Ce against Re and Rs): y is the first index of each pair, x the second.
-    Each pair's bins span the truth's 0.5-99.5 percentile range, widened by 10 %.
+    Each pair's bins span the reference's (else the model's) 0.5-99.5
+    percentile range, widened by 10 %; axes carry ``units``.
     """
-    truth, model = np.asarray(truth), np.asarray(model)
-    pairs = pairs or [(i, j) for i in range(truth.shape[1]) for j in range(i + 1, truth.shape[1])]
-    fig, axes = plt.subplots(2, len(pairs), figsize=(4 * len(pairs), 7), squeeze=False)
+    model = np.asarray(model)
+    rows = [(model, model_label)] if truth is None else [(np.asarray(truth), reference_label), (model, model_label)]
+    span = rows[0][0]
+    pairs = pairs or [(i, j) for i in range(model.shape[1]) for j in range(i + 1, model.shape[1])]
+    fig, axes = plt.subplots(len(rows), len(pairs), figsize=(4 * len(pairs), 3.5 * len(rows)), squeeze=False)
     for col, (iy, ix) in enumerate(pairs):
         edges = []
         for i in (ix, iy):
-            lo, hi = np.percentile(truth[:, i], [0.5, 99.5])
+            lo, hi = np.percentile(span[:, i], [0.5, 99.5])
             pad = 0.1 * (hi - lo)
             edges.append(np.linspace(lo - pad, hi + pad, bins + 1))
-        for row, (data, label) in enumerate(((truth, reference_label), (model, model_label))):
+        for row, (data, label) in enumerate(rows):
             ax = axes[row, col]
             ax.hist2d(data[:, ix], data[:, iy], bins=edges, cmap="viridis")
             ax.set(xlabel=_axis_label(names[ix], units[ix] if units else None),
