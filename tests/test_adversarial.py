@@ -167,7 +167,8 @@ def test_an_adversarial_run_resumes_exactly_from_its_checkpoint(data, tmp_path):
         tf.keras.utils.set_random_seed(0)
         model = small_model(train, "realnvp", num_layers=2, hidden_units=(8,))
         history = fit_adversarial(model, train.spectra[:512], validation_split=0.25, epochs=epochs, batch_size=128,
-                                  checkpoint_dir=directory, verbose=False, restore_best=False)
+                                  checkpoint_dir=directory, verbose=False, restore_best=False,
+                                  jit_compile=False)  # resuming does not depend on XLA; its compile costs 3 x 5 s
         return history, model
 
     whole, model = run(4, None)
