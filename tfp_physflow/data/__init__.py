@@ -6,5 +6,6 @@ from .impedance import DEFAULT_RANGES, ImpedanceData, default_ranges, simulate_i
 from .spectra import INSTRUMENTS, Spectra, read_spectra, spectra_table
 from .rrlyrae import load_rrlyrae, load_rrlyrae_combined, load_stripe82_background
 from .toy import ring, two_moons
+from .zhang2020 import load_zhang2020
 
-__all__ = ["CoulombData", "DEFAULT_RANGES", "INSTRUMENTS", "ImpedanceData", "Spectra", "default_ranges", "load_locomotion", "load_rrlyrae", "load_rrlyrae_combined", "load_stripe82_background", "read_spectra", "ring", "spectra_table", "simulate_coulomb", "simulate_impedance", "two_moons"]
+__all__ = ["CoulombData", "DEFAULT_RANGES", "INSTRUMENTS", "ImpedanceData", "Spectra", "default_ranges", "load_locomotion", "load_rrlyrae", "load_rrlyrae_combined", "load_stripe82_background", "load_zhang2020", "read_spectra", "ring", "spectra_table", "simulate_coulomb", "simulate_impedance", "two_moons"]

@@ -8,7 +8,8 @@
   (Gamry .DTA, BioLogic .mpt, ZPlot .z, VersaStudio .par, and by their
   headers Autolab, Parstat, PowerSuite and CH Instruments .txt; a headerless
   f, Z', Z'' .csv), or ``instrument=`` to name the reader;
-- a folder of such files, one spectrum each, on one frequency grid;
+- a folder of such files, one spectrum each, on one frequency grid (a folder
+  of Zhang et al.'s battery files is recognised and read by ``load_zhang2020``);
 - a wide table, one spectrum per row: columns ``re_<f>`` and ``im_<f>``
   (f in Hz), other columns metadata (``name`` names the rows); a .csv, or a
   .npz holding ``frequencies`` and complex ``spectra`` (optional ``names``);
@@ -81,7 +82,9 @@ def read_spectra(path, *, instrument=None, imaginary=None, frequency_unit="Hz"):
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
     if path.is_dir():
-        result = _read_folder(path, instrument)
+        from .zhang2020 import is_zhang2020_folder, load_zhang2020
+
+        result = load_zhang2020(path) if is_zhang2020_folder(path) else _read_folder(path, instrument)
     elif path.suffix.lower() == ".npz":
         result = _read_npz(path)
     elif path.suffix.lower() == ".csv" and instrument is None and _has_header(path):
