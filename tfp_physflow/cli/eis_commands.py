@@ -8,6 +8,7 @@ learn: a physics-aware flow trained on the unlabeled spectra; its learned
        training history and the generator's SavedModel.
 """
 
+import csv
 import os
 import sys
 import time
@@ -107,10 +108,11 @@ def fit(args):
     result = _fit(data, circuit, args.restarts, args.seed, args.quiet)
     table = np.column_stack([result.parameters, result.residuals])
     header = ["name", *circuit.parameter_names, "relative_residual"]
-    with open(os.path.join(args.out, "parameters.csv"), "w") as f:
-        f.write(",".join(header) + "\n")
+    with open(os.path.join(args.out, "parameters.csv"), "w", newline="") as f:
+        writer = csv.writer(f)  # quotes a name that holds a comma
+        writer.writerow(header)
         for name, row in zip(data.names, table):
-            f.write(",".join([name, *(repr(float(v)) for v in row)]) + "\n")
+            writer.writerow([name, *(repr(float(v)) for v in row)])
     _summary("fitted parameters (5 % / median / 95 % over the spectra):", circuit.parameter_names,
              circuit.parameter_units, {"fit_circuit": _quantiles(result.parameters)})
     order = np.argsort(result.residuals)
