@@ -46,6 +46,12 @@ def _export(path, f, z):
     np.savetxt(path, np.column_stack([f, z.real, z.imag]), delimiter=",")
 
 
+def test_a_headerless_csv_with_plain_exponents_is_one_export(tmp_path):
+    (tmp_path / "one.csv").write_text("1e3,10,-2\n1e2,11,-5\n1E1,15,-7\n")
+    got = read_spectra(tmp_path / "one.csv")
+    assert got.frequencies.tolist() == [1000.0, 100.0, 10.0] and got.spectra[0].tolist() == [10 - 2j, 11 - 5j, 15 - 7j]
+
+
 def test_a_folder_of_exports_on_one_grid(tmp_path):
     for i, z in enumerate(DATA.spectra[:3]):
         _export(tmp_path / f"cell_{i}.csv", DATA.frequencies, z)

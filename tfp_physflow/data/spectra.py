@@ -177,9 +177,15 @@ def _read_npz(path):
 
 
 def _has_header(path):
+    """True when the first line is not all numbers (then it names the columns)."""
     with open(path, encoding="utf-8-sig") as f:
         first = f.readline()
-    return bool(re.search(r"[A-Za-z]", first.replace("e-", "").replace("e+", "").replace("E", "")))
+    for field in re.split(r"[,;\t ]+", first.strip()):
+        try:
+            float(field)
+        except ValueError:
+            return True
+    return False
 
 
 def _bare(column):
