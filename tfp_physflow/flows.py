@@ -118,21 +118,15 @@ class Flow(keras.Model):
 
     # -- internals ---------------------------------------------------------
     def _log_prob(self, x, condition):
+        chain = self.bijectors(condition)
         support = None
         if self.positive is not None:
-            # Outside the support (0, inf), or (0, 1) for the unit outputs, the
-            # density is 0: feed a safe value, mask after.
-            inside = x > 0
-            if self.unit:
-                is_unit = tf.constant([i in self.unit for i in range(self.event_dim)])
-                inside = inside & ((x < 1) | ~is_unit)
-                safe = tf.where(is_unit, 0.5 * tf.ones_like(x), tf.ones_like(x))
-            else:
-                safe = tf.ones_like(x)
+            # Outside the output map's support the density is 0: feed a safe value, mask after.
+            inside = chain[-1].inside(x)
             support = tf.reduce_all(inside, -1)
-            x = tf.where(inside, x, safe)
+            x = tf.where(inside, x, chain[-1].safe(x))
         z, total = x, 0.0
-        for bijector in reversed(self.bijectors(condition)):
+        for bijector in reversed(chain):
             z, log_det = bijector.inverse_and_log_det(z)
             total += log_det
         log_prob = self._base_log_prob(z) + total

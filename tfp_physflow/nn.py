@@ -85,14 +85,13 @@ class ResidualMLP(keras.layers.Layer):
         self.activation = activation
         self.zero_init_output = bool(zero_init_output)
         self.act = keras.activations.get(activation)
-        def dense(n, index):
-            init = _output_initializer(zero_init_output, seed, index) if index == 999 else _kernel_initializer(seed, index)
-            return keras.layers.Dense(n, dtype=self.dtype_policy, kernel_initializer=init)
+        def dense(n, initializer):
+            return keras.layers.Dense(n, dtype=self.dtype_policy, kernel_initializer=initializer)
 
-        self.inp = dense(self.hidden_dim, 0)
-        self.blocks = [(dense(self.hidden_dim, 2 * i + 1), dense(self.hidden_dim, 2 * i + 2))
-                       for i in range(self.num_blocks)]
-        self.out = dense(self.out_dim, 999)
+        self.inp = dense(self.hidden_dim, _kernel_initializer(seed, 0))
+        self.blocks = [(dense(self.hidden_dim, _kernel_initializer(seed, 2 * i + 1)),
+                        dense(self.hidden_dim, _kernel_initializer(seed, 2 * i + 2))) for i in range(self.num_blocks)]
+        self.out = dense(self.out_dim, _output_initializer(zero_init_output, seed, 999))
 
     def call(self, x):
         h = self.inp(x)

@@ -1,11 +1,35 @@
-"""Maps onto the positive reals, for physical parameters: Softplus and Exp."""
+"""Maps onto the supports of physical parameters: Softplus and Exp onto (0, inf), UnitInterval
+adding (0, 1) for chosen dimensions."""
 
+import numpy as np
 import tensorflow as tf
 
 from .base import FlowBijector
 
 
-class Softplus(FlowBijector):
+class _Elementwise(FlowBijector):
+    """A map applied to each dimension: subclasses define ``elementwise`` and
+    ``elementwise_inverse`` (each returning values and element-wise log-dets),
+    and the support of the data side (``inside``, with a ``safe`` value in it)."""
+
+    def forward_and_log_det(self, x):
+        y, log_det = self.elementwise(x)
+        return y, tf.reduce_sum(log_det, -1)
+
+    def inverse_and_log_det(self, y):
+        x, log_det = self.elementwise_inverse(y)
+        return x, tf.reduce_sum(log_det, -1)
+
+    def inside(self, y):
+        """Element-wise: is y in the support? (Outside it a flow's log-density is -inf.)"""
+        return y > 0
+
+    def safe(self, y):
+        """A value inside the support, fed where y is not, so no branch turns NaN."""
+        return tf.ones_like(y)
+
+
+class Softplus(_Elementwise):
     """y = log(1 + exp(x)) > 0.
 
     log|dy/dx| = log sigmoid(x) = -softplus(-x); the inverse is computed as
@@ -20,40 +44,39 @@ class Softplus(FlowBijector):
     def __init__(self, name="softplus"):
         super().__init__(dict(name=name), name)
 
-    def forward_and_log_det(self, x):
-        return tf.nn.softplus(x), -tf.reduce_sum(tf.nn.softplus(-x), -1)
+    def elementwise(self, x):
+        return tf.nn.softplus(x), -tf.nn.softplus(-x)
 
-    def inverse_and_log_det(self, y):
+    def elementwise_inverse(self, y):
         x = y + tf.math.log(-tf.math.expm1(-y))
-        return x, tf.reduce_sum(tf.nn.softplus(-x), -1)
+        return x, tf.nn.softplus(-x)
 
 
-class Exp(FlowBijector):
+class Exp(_Elementwise):
     """y = exp(x) > 0,  log|dy/dx| = sum(x)."""
 
     def __init__(self, name="exp"):
         super().__init__(dict(name=name), name)
 
-    def forward_and_log_det(self, x):
-        return tf.exp(x), tf.reduce_sum(x, -1)
+    def elementwise(self, x):
+        return tf.exp(x), x
 
-    def inverse_and_log_det(self, y):
+    def elementwise_inverse(self, y):
         x = tf.math.log(y)
-        return x, -tf.reduce_sum(x, -1)
+        return x, -x
 
 
 POSITIVE_MAPS = {"softplus": Softplus, "exp": Exp}
 
 
-class UnitInterval(FlowBijector):
-    """Exp onto (0, inf), except the dimensions in ``unit``: a logistic map onto (0, 1).
+class UnitInterval(_Elementwise):
+    """Exp (or softplus) onto (0, inf), except the dimensions in ``unit``: a logistic map onto (0, 1).
 
     For physical parameters with different supports in one vector (resistances
     and capacitances positive, CPE exponents in (0, 1)): without the logistic
     map an exponent drawn from exp(N(m, s^2)) leaves (0, 1] and the circuit's
-    spectra turn non-finite (docs/design.md, "Measured pitfalls").
-    y_i = exp(x_i), log|dy_i/dx_i| = x_i;  y_u = sigmoid(x_u),
-    log|dy_u/dx_u| = log sigmoid(x_u) + log sigmoid(-x_u).
+    spectra turn non-finite (docs/design.md, "Electrochemistry conventions").
+    y_u = sigmoid(x_u), log|dy_u/dx_u| = log sigmoid(x_u) + log sigmoid(-x_u).
 
     Args:
       unit: indices of the (0, 1) dimensions.
@@ -73,33 +96,25 @@ class UnitInterval(FlowBijector):
         super().__init__(parameters, name)
 
     def _mask(self, x):
-        index = tf.range(tf.shape(x)[-1])
-        return tf.reduce_any(tf.equal(index[:, None], tf.constant(self.unit, tf.int32)[None, :]), -1)
+        return tf.constant(np.isin(np.arange(x.shape[-1]), self.unit))
 
-    def forward_and_log_det(self, x):
+    def elementwise(self, x):
         unit = self._mask(x)
         # Each branch sees a safe input, so the unused one stays finite (and so do its gradients).
-        pos, pos_ld = self._elementwise_positive(tf.where(unit, tf.zeros_like(x), x))
         u = tf.where(unit, x, tf.zeros_like(x))
-        y = tf.where(unit, tf.sigmoid(u), pos)
-        ld = tf.where(unit, tf.math.log_sigmoid(u) + tf.math.log_sigmoid(-u), pos_ld)
-        return y, tf.reduce_sum(ld, -1)
+        pos, pos_ld = self.positive.elementwise(tf.where(unit, tf.zeros_like(x), x))
+        return (tf.where(unit, tf.sigmoid(u), pos),
+                tf.where(unit, tf.math.log_sigmoid(u) + tf.math.log_sigmoid(-u), pos_ld))
 
-    def inverse_and_log_det(self, y):
+    def elementwise_inverse(self, y):
         unit = self._mask(y)
         u = tf.where(unit, y, 0.5 * tf.ones_like(y))
-        x_unit = tf.math.log(u) - tf.math.log1p(-u)
-        x_pos = self._elementwise_positive_inverse(tf.where(unit, tf.ones_like(y), y))
-        x = tf.where(unit, x_unit, x_pos)
-        _, ld = self.forward_and_log_det(x)
-        return x, -ld
+        log_u, log_1mu = tf.math.log(u), tf.math.log1p(-u)
+        pos, pos_ld = self.positive.elementwise_inverse(tf.where(unit, tf.ones_like(y), y))
+        return tf.where(unit, log_u - log_1mu, pos), tf.where(unit, -(log_u + log_1mu), pos_ld)
 
-    def _elementwise_positive(self, x):
-        if isinstance(self.positive, Exp):
-            return tf.exp(x), x
-        return tf.nn.softplus(x), -tf.nn.softplus(-x)
+    def inside(self, y):
+        return (y > 0) & ((y < 1) | ~self._mask(y))
 
-    def _elementwise_positive_inverse(self, y):
-        if isinstance(self.positive, Exp):
-            return tf.math.log(y)
-        return y + tf.math.log(-tf.math.expm1(-y))
+    def safe(self, y):
+        return tf.where(self._mask(y), 0.5 * tf.ones_like(y), tf.ones_like(y))

@@ -15,6 +15,8 @@ import time
 
 import numpy as np
 
+from .io import write_generated
+
 EXAMPLES = {
     "fit": "physflow eis fit spectra/ --circuit 'R0-p(R1,CPE1)' --out fit_run",
     "learn": "physflow eis learn spectra.csv --circuit 'R0-p(R1,CPE1)' --kind linear --epochs 100 --out learn_run",
@@ -129,7 +131,6 @@ def fit(args):
 
 
 def learn(args):
-    from ..data import spectra_table
     from ..export import export_physics_flow
     from ..models import train_physics_flow
     from ..plots import ADVERSARIAL_LABELS, plot_history, plot_marginals, plot_pairs_2d, plot_spectra_bands
@@ -138,8 +139,11 @@ def learn(args):
         raise ValueError("--epochs and -n must be >= 1")
     data, circuit = _read(args)
     reference = _fit(data, circuit, 16, args.seed, args.quiet)
+    # The flow starts at the median fitted parameters (make_physics_flow's own start-up fit
+    # would fit 64 of these spectra again).
     generator, history = train_physics_flow(args.kind, data.spectra, data.frequencies, circuit.text,
                                             epochs=args.epochs, seed=args.seed, verbose=not args.quiet,
+                                            flow_options={"scale": np.median(reference.parameters, axis=0)},
                                             batch_size=min(args.batch_size, len(data)),
                                             validation_split=0.1 if len(data) >= 20 else 0.0)
     params, spectra = (t.numpy() for t in generator.sample_spectra(args.n, seed=args.seed + 1))
@@ -148,10 +152,8 @@ def learn(args):
              f"{len(data)} spectra", names, units,
              {f"{args.kind} flow": _quantiles(params), "fit_circuit": _quantiles(reference.parameters)})
     out = args.out
-    np.savez(os.path.join(out, "generated.npz"), frequencies=data.frequencies, parameters=params,
-             parameter_names=np.array(names), spectra=spectra)
-    spectra_table(data.frequencies, spectra, metadata=dict(zip(names, params.T))).to_csv(
-        os.path.join(out, "generated.csv"), index=False)
+    for name in ("generated.npz", "generated.csv"):
+        write_generated(os.path.join(out, name), data.frequencies, names, params, spectra)
     plot_marginals(reference.parameters, params, names, units=units, model_label=f"{args.kind} flow (generated)",
                    reference_label="fit_circuit (measured)").savefig(os.path.join(out, "marginals.png"))
     pairs = [(i + 1, i) for i in range(min(len(names) - 1, 4))]  # neighbours, at most four panels

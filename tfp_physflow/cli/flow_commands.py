@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from .io import read_array, write_array
+from .io import read_array, write_array, write_generated
 
 CONFIG, WEIGHTS = "flow.json", "flow.weights.h5"
 
@@ -189,18 +189,12 @@ def _sample_physics(model, description, n, out):
     """A physics generator's parameters AND spectra: a wide .csv (read_spectra reads it) or a .npz."""
     import tensorflow as tf
 
-    from ..data import spectra_table
-
-    result = model.signatures["sample_spectra"](n=tf.constant(n, tf.int32))
-    params = result["parameters"].numpy()
-    spectra = result["real"].numpy() + 1j * result["imag"].numpy()
-    frequencies, names = model.frequencies.numpy(), description["parameter_names"]
-    if out.endswith(".npz"):
-        np.savez(out, frequencies=frequencies, parameters=params, parameter_names=np.array(names), spectra=spectra)
-    elif out.endswith(".csv"):
-        spectra_table(frequencies, spectra, metadata=dict(zip(names, params.T))).to_csv(out, index=False)
-    else:
+    if not out.endswith((".csv", ".npz")):  # before drawing anything
         raise ValueError(f"a physics generator writes parameters and spectra: give --out a .csv or .npz, got {out!r}")
+    result = model.signatures["sample_spectra"](n=tf.constant(n, tf.int32))
+    frequencies, names = model.frequencies.numpy(), description["parameter_names"]
+    write_generated(out, frequencies, names, result["parameters"].numpy(),
+                    result["real"].numpy() + 1j * result["imag"].numpy())
     print(f"wrote {n} parameter vectors {tuple(names)} with their spectra ({len(frequencies)} frequencies) to {out}")
     return 0
 

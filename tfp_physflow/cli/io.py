@@ -82,3 +82,18 @@ def write_array(path, array, header=None):
     else:
         np.savetxt(tmp, array, delimiter=",", header=",".join(header) if header else "", comments="")
     os.replace(tmp, path)
+
+
+def write_generated(path, frequencies, names, parameters, spectra):
+    """Generated parameters with their spectra: a .npz (frequencies, parameters, parameter_names,
+    spectra) or a wide .csv that ``read_spectra`` reads back (parameters as metadata columns)."""
+    from ..data import spectra_table
+
+    path = os.fspath(path)
+    if path.endswith(".npz"):
+        np.savez(path, frequencies=frequencies, parameters=parameters, parameter_names=np.array(names),
+                 spectra=spectra)
+    elif path.endswith(".csv"):
+        spectra_table(frequencies, spectra, metadata=dict(zip(names, parameters.T))).to_csv(path, index=False)
+    else:
+        raise ValueError(f"parameters with their spectra go to a .csv or .npz file, got {path!r}")

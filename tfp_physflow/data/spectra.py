@@ -152,12 +152,16 @@ def _read_folder(folder, instrument):
         f, z = _read_instrument_file(p, instrument)
         if frequencies is None:
             frequencies, first = f, p
-        elif f.shape != frequencies.shape or not np.allclose(f, frequencies, rtol=1e-6):
+        elif not _same_grid(f, frequencies):
             raise ValueError(f"{p.name} has another frequency grid ({f.size} points, {f.min():g}-{f.max():g} Hz) "
                              f"than {first.name} ({frequencies.size} points, {frequencies.min():g}-"
                              f"{frequencies.max():g} Hz): a folder holds spectra on one grid")
         rows.append(z)
     return Spectra(frequencies, np.stack(rows), [p.stem for p in files])
+
+
+def _same_grid(f, reference):
+    return f.shape == reference.shape and np.allclose(f, reference, rtol=1e-6)
 
 
 def _read_npz(path):
@@ -180,9 +184,9 @@ def _has_header(path):
     """True when the first line is not all numbers (then it names the columns)."""
     with open(path, encoding="utf-8-sig") as f:
         first = f.readline()
-    for field in re.split(r"[,;\t ]+", first.strip()):
+    for cell in re.split(r"[,;\t ]+", first.strip()):
         try:
-            float(field)
+            float(cell)
         except ValueError:
             return True
     return False
@@ -224,7 +228,7 @@ def _read_table(path, imaginary):
         f = _numbers(group, roles["freq"], path)
         if frequencies is None:
             frequencies, first = f, name
-        elif f.shape != frequencies.shape or not np.allclose(f, frequencies, rtol=1e-6):
+        elif not _same_grid(f, frequencies):
             raise ValueError(f"{path}: spectrum {name!r} has another frequency grid ({f.size} points) than "
                              f"{first!r} ({frequencies.size} points): give every spectrum the same frequencies")
         spectra.append(_numbers(group, roles["re"], path) + 1j * sign * _numbers(group, roles["im"], path))

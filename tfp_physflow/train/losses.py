@@ -56,8 +56,8 @@ class WassersteinObjective:
     def __init__(self, critic_steps=5, gradient_penalty=10.0, instance_noise=0.1, noise_steps=2000,
                  positivity_weight=1.0, spread_weight=1.0, min_spread=0.02, critic_optimizer=None,
                  critic_learning_rate=1e-3, seed=0):
-        if critic_optimizer is not None and not callable(critic_optimizer) or isinstance(
-                critic_optimizer, keras.optimizers.Optimizer):
+        is_factory = callable(critic_optimizer) and not isinstance(critic_optimizer, keras.optimizers.Optimizer)
+        if critic_optimizer is not None and not is_factory:
             raise ValueError("critic_optimizer must be a function returning a new Keras optimizer (one per run), "
                              f"e.g. lambda: keras.optimizers.RMSprop(1e-4); got {critic_optimizer!r}")
         if critic_steps < 1 or gradient_penalty < 0 or instance_noise < 0 or noise_steps < 1:
