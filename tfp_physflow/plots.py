@@ -7,11 +7,13 @@ import numpy as np
 ADVERSARIAL_LABELS = ("critic loss (training)", "Wasserstein estimate, held-out spectra (validation)")
 
 
-def plot_history(history, ax=None, title=None, labels=("training loss", "validation loss")):
+def plot_history(history, ax=None, title=None, labels=("training loss", "validation loss"), mark_best=True):
     """Loss curves of a training ``History``: training and, if any, validation loss per epoch.
 
     ``labels`` say what the two curves are (an adversarial run: the critic's
-    loss and its Wasserstein estimate on held-out spectra).
+    loss and its Wasserstein estimate on held-out spectra); ``mark_best``
+    marks the best epoch (off where epochs are not comparable, as the
+    estimates of a critic that keeps learning).
     Returns the matplotlib Figure (save it with ``fig.savefig(path)``).
     """
     fig, ax = _figure(ax)
@@ -19,7 +21,7 @@ def plot_history(history, ax=None, title=None, labels=("training loss", "validat
     ax.plot(epochs, history["loss"], label=labels[0])
     if any(v is not None for v in history["val_loss"]):
         ax.plot(epochs, history["val_loss"], label=labels[1])
-    if history.best_epoch:
+    if mark_best and history.best_epoch:
         ax.axvline(history.best_epoch, color="grey", ls=":", label=f"best (epoch {history.best_epoch})")
     ax.set(xlabel="epoch", ylabel="loss", title=title or "loss curves")
     ax.legend()

@@ -57,7 +57,8 @@ def run(kinds, n_train=5000, n_val=50000, epochs=150, seed=0, out="out/ecm_adver
         generated[kind] = (generator, params)
         print(f"{kind}: {len(history)} epochs ({history.stop_reason}), trained and scored in "
               f"{time.time() - start:.0f} s")
-        plots.plot_history(history, title=f"{kind}: adversarial training", labels=plots.ADVERSARIAL_LABELS).savefig(
+        plots.plot_history(history, title=f"{kind}: adversarial training", labels=plots.ADVERSARIAL_LABELS,
+                           mark_best=False).savefig(
             os.path.join(out, f"loss_{kind}.png"))
         plots.plot_marginals(val.parameters, params, names, model_label=kind).savefig(
             os.path.join(out, f"marginals_{kind}.png"))

@@ -160,7 +160,7 @@ def learn(args):
     plot_pairs_2d(reference.parameters, params, names, pairs=pairs, model_label=f"{args.kind} flow",
                   reference_label="fit_circuit", units=units).savefig(os.path.join(out, "pairs.png"))
     plot_spectra_bands(data.frequencies, data.spectra, spectra).savefig(os.path.join(out, "spectra.png"))
-    plot_history(history, title=f"{args.kind}: adversarial training", labels=ADVERSARIAL_LABELS).savefig(
+    plot_history(history, title=f"{args.kind}: adversarial training", labels=ADVERSARIAL_LABELS, mark_best=False).savefig(
         os.path.join(out, "loss.png"))
     history.save(os.path.join(out, "history.json"))
     export_physics_flow(generator, os.path.join(out, "saved_model"))
