@@ -15,6 +15,7 @@ from tfp_physflow import (AdversarialModel, Critic, Flow, WassersteinObjective, 
                           fit_adversarial, make_flow, make_physics_flow, metrics)
 from tfp_physflow.data import simulate_impedance
 from tfp_physflow.models import adversarial
+from tfp_physflow.physics import start_from_fits
 from tfp_physflow.models.critic import MinibatchDiscrimination, SpectralDense, pack
 
 SCRIPT = str(Path(__file__).parent / "scripts" / "train_run.py")
@@ -91,6 +92,8 @@ def test_flow_scale_starts_at_the_given_magnitudes_and_round_trips():
     ({"scale": [1.0, -2.0, 1.0], "positive": "exp"}, "positive finite"),
     ({"scale": [1.0, 2.0], "positive": "exp"}, "3 positive"),
     ({"scale": [1.0, 2.0, 3.0], "positive": "softplus"}, "softplus"),
+    ({"scale": [1.0, 2.0, 3.0], "positive": "exp", "spread": [0.5, 0.0, 1.0]}, "spread must hold 3 positive"),
+    ({"positive": "exp", "spread": [0.5, 0.5, 1.0]}, "spread works with positive='exp' and a scale"),
 ])
 def test_bad_flow_scale_is_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -225,6 +228,20 @@ def test_auto_scale_comes_from_the_spectra(data):
     generator = make_physics_flow("diagonal", train.spectra, train.frequencies)
     scale = np.array(generator.flow.get_config()["scale"])
     np.testing.assert_allclose(scale, np.median(train.parameters, axis=0), rtol=0.25)
+    # It starts about as wide as the fits (uniform boxes: log-std 0.5-0.9), not e-fold per standard deviation.
+    log_std = np.std(np.log(generator.sample_parameters(4000, seed=0).numpy()), axis=0)
+    ratio = log_std / np.std(np.log(train.parameters), axis=0)  # 1.5-2.5 without the spread
+    assert np.all((1 / 1.5 < ratio) & (ratio < 1.5)), ratio
+
+
+def test_the_start_spread_is_the_robust_spread_of_log_and_logit_fits():
+    rng = np.random.default_rng(0)
+    fits = np.column_stack([np.exp(rng.normal(2.0, 0.3, 4000)), 1 / (1 + np.exp(-rng.normal(1.5, 0.2, 4000)))])
+    fits[:40, 0] = 1e-12  # a few fits in a distant local minimum barely move it
+    start = start_from_fits(fits, "CPE1")
+    np.testing.assert_allclose(start["spread"], [0.3, 0.2], rtol=0.1)
+    np.testing.assert_allclose(start["scale"], [np.exp(2.0), 1 / (1 + np.exp(-1.5))], rtol=0.05)
+    assert start_from_fits(np.tile([5.0, 0.5], (100, 1)), "CPE1")["spread"] == [0.05, 0.05]  # no spread: floor
 
 
 # -- export --------------------------------------------------------------------------------------------

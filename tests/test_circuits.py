@@ -140,3 +140,31 @@ def test_bad_frequencies_raise(frequencies, message):
 def test_bad_parameters_raise(params, message):
     with pytest.raises(ValueError, match=message):
         Circuit().impedance(params, F)
+
+
+def test_interchangeable_arcs_are_put_in_order_fastest_first_without_changing_a_spectrum():
+    c = Circuit("L0-R0-p(R1,CPE1)-p(R2,CPE2)")
+    assert c.interchangeable == (([2, 3, 4], [5, 6, 7]),)
+    slow, fast = [1.0, 1e-2, 0.8], [0.5, 1e-5, 0.9]  # tau = (R Q)^(1/alpha): 3e-3 s and 2e-6 s
+    params = np.array([[1e-6, 0.3, *slow, *fast], [1e-6, 0.3, *fast, *slow]])
+    ordered = c.in_order(params)
+    np.testing.assert_array_equal(ordered, [[1e-6, 0.3, *fast, *slow]] * 2)
+    np.testing.assert_allclose(c.impedance(ordered, F).numpy(), c.impedance(params, F).numpy(), rtol=1e-12)
+    tensor = tf.constant(params)
+    with tf.GradientTape() as tape:
+        tape.watch(tensor)
+        total = tf.reduce_sum(c.in_order(tensor)[:, 2])
+    np.testing.assert_array_equal(tape.gradient(total, tensor).numpy()[:, [2, 5]], [[0, 1], [1, 0]])
+    # Different structures, or no R with a C/CPE: nothing to order.
+    three = params[:, :3]
+    for text in ("R0-p(R1,CPE1)-p(R2-Wo1,CPE2)", "Rs-p(Re,Ce)", "R0-C1-C2"):
+        assert Circuit(text).interchangeable == () and Circuit(text).in_order(three) is three
+
+
+def test_fits_of_two_arcs_come_back_fastest_first():
+    from tfp_physflow import fit_circuit
+
+    c = Circuit("R0-p(R1,C1)-p(R2,C2)")
+    truth = np.array([[10.0, 100.0, 1e-7, 50.0, 1e-4]])  # taus 1e-5 s and 5e-3 s
+    fit = fit_circuit(c.impedance(truth, F).numpy(), c, F, restarts=8)
+    np.testing.assert_allclose(fit.parameters, truth, rtol=1e-4)

@@ -53,7 +53,7 @@ def test_default_ranges_simulate_every_circuit(circuit):
 
 def test_time_constants_of_distinct_elements_are_spread_over_the_band():
     ranges = default_ranges("R0-p(R1,CPE1)-p(R2,CPE2)", F)
-    assert ranges["CPE2.Q"][1] < ranges["CPE1.Q"][0]  # two arcs, two distinguishable processes
+    assert ranges["CPE1.Q"][1] < ranges["CPE2.Q"][0]  # two arcs, two distinguishable processes, fastest first
     w = 2 * np.pi * F
     tau = default_ranges("R0-p(R1,C1)-Ws1", F)["Ws1.tau"]
     assert 1 / w.max() < tau[0] < tau[1] < 1 / w.min()
@@ -84,11 +84,11 @@ def test_unit_outputs_need_a_positive_map_and_valid_indices():
         make_flow("linear", 3, positive="exp", unit=[1], scale=[1.0, 2.0, 1.0])
 
 
-def _train(circuit, dtype, epochs, n=256, scale="auto", jit_compile="auto"):
+def _train(circuit, dtype, epochs, n=256, scale="auto", jit_compile="auto", kind="linear"):
     truth, spectra = impedancepy_spectra(circuit, n, seed=3)
     if scale == "truth":  # skips the start-up fit: the fit is tested elsewhere, here the training
         scale = np.median(truth, axis=0)
-    generator = make_physics_flow("linear", spectra, F, circuit, dtype=dtype, scale=scale)
+    generator = make_physics_flow(kind, spectra, F, circuit, dtype=dtype, scale=scale)
     model = AdversarialModel(generator, Critic(generator.layer.num_features, hidden_units=(32, 32), dtype=dtype))
     history = fit_adversarial(model, spectra, epochs=epochs, batch_size=64, verbose=False, jit_compile=jit_compile)
     return truth, generator, history
@@ -106,13 +106,18 @@ def test_every_element_kind_trains_adversarially_from_the_first_step(circuit, dt
     assert params.dtype == tf.as_dtype(dtype) and np.all(np.isfinite(spectra.numpy()))
 
 
+# Every element kind; the flow kind that met the bound when measured (the linear flow's log-normal
+# misses the uniform boxes of the finite Warburgs and the two arcs by a factor of 2-3).
 @pytest.mark.slow  # 20 adversarial epochs per circuit
-@pytest.mark.parametrize("circuit", ["R0-p(R1,C1)", "R0-p(R1,CPE1)", "R0-p(R1-W1,C1)"])
-def test_learned_ranges_cover_the_true_ranges_within_a_factor_of_two(circuit):
-    truth, generator, history = _train(circuit, "float32", epochs=20, n=1000)
+@pytest.mark.parametrize("circuit, kind, n", [("R0-p(R1,C1)", "linear", 1000), ("R0-p(R1,CPE1)", "linear", 1000),
+                                              ("R0-p(R1-W1,C1)", "linear", 1000), ("R0-p(R1,CPE1)-Wo1", "nsf", 1000),
+                                              ("R0-p(R1,C1)-Ws1", "nsf", 1000),
+                                              ("L0-R0-p(R1,CPE1)-p(R2,CPE2)", "nsf", 2000)])
+def test_learned_ranges_cover_the_true_ranges_within_a_factor_of_two(circuit, kind, n):
+    truth, generator, history = _train(circuit, "float32", epochs=20, n=n, kind=kind)
     assert len(history) == 20
     learned = np.quantile(generator.sample_parameters(5000, seed=0).numpy(), [0.05, 0.95], axis=0)
-    true = np.quantile(truth, [0.05, 0.95], axis=0)
+    true = np.quantile(Circuit(circuit).in_order(truth), [0.05, 0.95], axis=0)  # the arcs' labels: fastest first
     assert np.all(np.abs(np.log(learned / true)) < np.log(2.0)), (learned, true)
 
 

@@ -164,7 +164,7 @@ class Flow(keras.Model):
 
 def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_units=(64, 64),
               activation="relu", network="mlp", transformer=None, num_bins=8, bound=4.0,
-              clamp=2.0, positive=None, unit=None, scale=None, loc=None, dtype="float32", seed=0, name=None):
+              clamp=2.0, positive=None, unit=None, scale=None, loc=None, spread=None, dtype="float32", seed=0, name=None):
     """Builds a Flow of a named kind, initialised at (close to) the identity.
 
     Kinds (latent -> data; consecutive blocks separated by a reversal):
@@ -199,6 +199,9 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
       loc: optional centre of each output (length event_dim; positive=None
         only). With ``scale`` the untrained flow outputs loc + scale * z:
         it starts as N(loc, diag scale^2), e.g. the data's mean and std.
+      spread: optional starting width of each output in log space (logit for
+        ``unit`` outputs; positive="exp" with ``scale`` only): the untrained
+        flow outputs scale * exp(spread * z), e.g. the spread of fitted log-parameters.
       dtype: "float32" or "float64".
       seed: seeds the fixed random permutation (linear) and the conditioner
         networks' initial weights, so equal seeds give equal flows without
@@ -245,6 +248,13 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
         if positive is not None:
             raise ValueError("loc works with positive=None only (with 'exp', scale sets the typical size)")
         config["loc"] = loc
+    if spread is not None:
+        spread = [float(v) for v in spread]
+        if len(spread) != event_dim or not all(v > 0 and math.isfinite(v) for v in spread):
+            raise ValueError(f"spread must hold {event_dim} positive finite numbers, got {spread}")
+        if positive != "exp" or scale is None:
+            raise ValueError("spread works with positive='exp' and a scale (it widens exp(z) around the scale)")
+        config["spread"] = spread
     num_layers = DEFAULT_LAYERS[kind] if num_layers is None else num_layers
     if not isinstance(num_layers, int) or num_layers < 1:
         raise ValueError(f"num_layers must be a positive int, got {num_layers!r}")
@@ -268,7 +278,8 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
     if scale is not None or loc is not None:
         logs = None if scale is None else [math.log(v / (1 - v)) if i in unit else math.log(v)
                                            for i, v in enumerate(scale)]
-        layers.append(DiagonalAffineLayer(event_dim, shift=logs, dtype=dtype) if positive == "exp"
+        layers.append(DiagonalAffineLayer(event_dim, shift=logs, log_scale=spread and [math.log(v) for v in spread],
+                                          dtype=dtype) if positive == "exp"
                       else DiagonalAffineLayer(event_dim, shift=loc, log_scale=logs, dtype=dtype))
     return Flow(layers, event_dim, condition_dim, positive, config=config, unit=unit, name=name or kind, dtype=dtype)
 

@@ -133,6 +133,7 @@ def fit(args):
 def learn(args):
     from ..export import export_physics_flow
     from ..models import train_physics_flow
+    from ..physics import start_from_fits
     from ..plots import ADVERSARIAL_LABELS, plot_history, plot_marginals, plot_pairs_2d, plot_spectra_bands
 
     if args.epochs < 1 or args.n < 1:
@@ -143,7 +144,7 @@ def learn(args):
     # would fit 64 of these spectra again).
     generator, history = train_physics_flow(args.kind, data.spectra, data.frequencies, circuit.text,
                                             epochs=args.epochs, seed=args.seed, verbose=not args.quiet,
-                                            flow_options={"scale": np.median(reference.parameters, axis=0)},
+                                            flow_options=start_from_fits(reference.parameters, circuit),
                                             batch_size=min(args.batch_size, len(data)),
                                             validation_split=0.1 if len(data) >= 20 else 0.0)
     params, spectra = (t.numpy() for t in generator.sample_spectra(args.n, seed=args.seed + 1))

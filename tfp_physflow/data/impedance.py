@@ -21,10 +21,11 @@ def default_ranges(circuit=DEFAULT_CIRCUIT, frequencies=None):
     The default circuit keeps ``DEFAULT_RANGES``. Otherwise, with a typical
     resistance of 100 Ohm: R and Wo/Ws Z0 in 20-400 Ohm; L with |Z_L| of
     5-50 Ohm at the highest frequency; CPE alpha in 0.7-0.95. Each element
-    with a time constant (C, CPE, W, Wo, Ws, in circuit order) gets its own
-    characteristic angular frequency w_k, spread by factors of 30 around the
-    band's geometric centre 2 pi sqrt(f_min f_max) and kept inside the band,
-    so that distinct processes stay distinguishable: C in (0.4, 2.5) / (100 w_k) F,
+    with a time constant (C, CPE, W, Wo, Ws) gets its own characteristic
+    angular frequency w_k, spread by factors of 30 around the band's
+    geometric centre 2 pi sqrt(f_min f_max) and kept inside the band, the
+    first in circuit order fastest (the order of ``Circuit.in_order``), so
+    that distinct processes stay distinguishable: C in (0.4, 2.5) / (100 w_k) F,
     CPE Q likewise with w_k^0.85, tau in (0.4, 2.5) / w_k s, W sigma with
     |Z_W(w_k)| of 20-100 Ohm.
     Example:
@@ -39,7 +40,7 @@ def default_ranges(circuit=DEFAULT_CIRCUIT, frequencies=None):
     w_min, w_max, r = 2 * np.pi * f.min(), 2 * np.pi * f.max(), 100.0
     timed = [e.name for e in c.elements if e.kind in ("C", "CPE", "W", "Wo", "Ws")]
     centre = np.sqrt(w_min * w_max)
-    corner = {name: float(np.clip(centre * 30.0 ** (k - (len(timed) - 1) / 2), 3 * w_min, w_max / 3))
+    corner = {name: float(np.clip(centre * 30.0 ** ((len(timed) - 1) / 2 - k), 3 * w_min, w_max / 3))
               for k, name in enumerate(timed)}
     ranges = {}
     for element in c.elements:

@@ -101,7 +101,8 @@ class PhysicsFlowModule(tf.Module):
     """The exported PhysicsFlow: generated circuit parameters and their spectra.
 
     Signatures (``n`` int32):
-      sample_parameters(n) -> {"parameters": (n, P), "log_prob": (n,)}
+      sample_parameters(n) -> {"parameters": (n, P), "log_prob": (n,)}, interchangeable
+        blocks fastest first (``Circuit.in_order``); log_prob is the flow's density there
       sample_spectra(n)    -> {"parameters": (n, P), "real": (n, K), "imag": (n, K)},
         the impedance Z = real + j imag (Ohm) at ``frequencies``, row i from parameters[i].
     ``frequencies`` (K,) Hz and ``description`` (JSON: circuit, parameter
@@ -125,12 +126,15 @@ class PhysicsFlowModule(tf.Module):
         def sample_parameters(n):
             with frozen():
                 params, lp = flow.sample_and_log_prob(check_count(n, "sample_parameters"))
+                if layer.circuit.interchangeable:  # the flow's density at the parameters as returned
+                    params = layer.circuit.in_order(params)
+                    lp = flow.log_prob(params)
             return {"parameters": params, "log_prob": lp}
 
         @tf.function(input_signature=[n_spec])
         def sample_spectra(n):
             with frozen():
-                params = flow.sample(check_count(n, "sample_spectra"))
+                params = layer.circuit.in_order(flow.sample(check_count(n, "sample_spectra")))
             z = layer.impedance(params)
             return {"parameters": params, "real": tf.math.real(z), "imag": tf.math.imag(z)}
 

@@ -2,8 +2,9 @@
 
 from .circuits import DEFAULT_CIRCUIT, ELEMENTS, Circuit, check_frequencies
 from .fitting import CircuitFit, fit_circuit
-from .generator import PhysicsFlow, initial_scale, make_physics_flow
+from .generator import PhysicsFlow, initial_fits, make_physics_flow, start_from_fits
 from .layers import ImpedanceLayer, default_frequencies, spectrum_features
 
 __all__ = ["Circuit", "CircuitFit", "DEFAULT_CIRCUIT", "ELEMENTS", "ImpedanceLayer", "PhysicsFlow", "check_frequencies",
-           "default_frequencies", "fit_circuit", "initial_scale", "make_physics_flow", "spectrum_features"]
+           "default_frequencies", "fit_circuit", "initial_fits", "make_physics_flow", "spectrum_features",
+           "start_from_fits"]

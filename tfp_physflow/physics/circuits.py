@@ -19,6 +19,14 @@ Every parameter is positive; CPE exponents alpha lie in (0, 1]
 parameters in order of appearance;
 one-parameter elements name theirs after the element (``Rs``), others as
 ``name.param`` (``CPE_1.Q``, ``CPE_1.alpha``).
+
+Interchangeable blocks: in ``R0-p(R1,CPE1)-p(R2,CPE2)`` the two arcs can
+swap parameters without changing any spectrum, so "which arc is R1" is not
+in the data. ``Circuit.in_order`` puts such blocks (top-level series parts
+of the same structure, each holding an R and a C or CPE) in order of their
+time constant, fastest first: the first arc is the one seen first, at high
+frequency, in a Nyquist plot. ``fit_circuit`` and the physics-aware
+generator return parameters in this order.
 """
 
 import math
@@ -138,6 +146,14 @@ class _Parser:
         self.fail(pos, f"unknown circuit element {name!r} (known types: {', '.join(ELEMENTS)})")
 
 
+def _structure(node):
+    """The shape of a subcircuit without its element names: equal for interchangeable blocks."""
+    if isinstance(node, Element):
+        return node.kind
+    return ("s" if isinstance(node, Series) else "p",
+            tuple(_structure(child) for child in (node.parts if isinstance(node, Series) else node.branches)))
+
+
 def _elements(tree):
     if isinstance(tree, Element):
         return [tree]
@@ -179,6 +195,55 @@ class Circuit:
             start += len(spec)
         self.parameter_names, self.parameter_units = tuple(names), tuple(units)
         self.num_parameters = len(names)
+        self.interchangeable = self._interchangeable_blocks()
+
+    def _interchangeable_blocks(self):
+        """Groups of >= 2 top-level series parts of equal structure with an R and a C or CPE:
+        per group, per block, its parameter indices (in the same element order)."""
+        parts = self.tree.parts if isinstance(self.tree, Series) else (self.tree,)
+        groups = {}
+        for part in parts:
+            kinds = [e.kind for e in _elements(part)]
+            if "R" in kinds and ("C" in kinds or "CPE" in kinds):
+                groups.setdefault(_structure(part), []).append(
+                    [i for e in _elements(part) for i in range(*self._slices[e.name])])
+        return tuple(tuple(blocks) for blocks in groups.values() if len(blocks) > 1)
+
+    def _time_constant(self, params, block):
+        """tau (N,) of one block: R C, or (R Q)^(1/alpha) for a CPE (its first R and C/CPE)."""
+        kinds = [k for k, _ in self.parameter_kinds()]
+        r = next(i for i in block if kinds[i] == "R")
+        c = next(i for i in block if kinds[i] in ("C", "CPE"))
+        log_tau = tf.math.log(params[:, r]) + tf.math.log(params[:, c])
+        return log_tau / params[:, c + 1] if kinds[c] == "CPE" else log_tau
+
+    def in_order(self, parameters):
+        """``parameters`` (N, P) with interchangeable blocks sorted by time constant, fastest first.
+
+        The spectra are unchanged; only which block carries which label. A
+        circuit without interchangeable blocks returns its input. NumPy in,
+        NumPy out; tensors stay tensors (differentiable almost everywhere).
+        Example:
+          >>> c = Circuit("R0-p(R1,C1)-p(R2,C2)")
+          >>> c.in_order(np.array([[1.0, 10.0, 1e-3, 10.0, 1e-6]]))  # tau 1e-2 then 1e-5: swapped
+          array([[1.e+00, 1.e+01, 1.e-06, 1.e+01, 1.e-03]])
+        """
+        if not self.interchangeable:
+            return parameters
+        params = tf.convert_to_tensor(parameters)
+        index = np.arange(self.num_parameters)
+        order = tf.tile(tf.constant(index)[None], [tf.shape(params)[0], 1])
+        for blocks in self.interchangeable:
+            blocks = np.array(blocks)  # (m, size)
+            rank = tf.argsort(tf.stack([self._time_constant(params, b) for b in blocks], axis=1), axis=1)
+            source = tf.gather(tf.constant(blocks), rank)  # (N, m, size): block j takes the rank-j block
+            columns = tf.reshape(source, [-1, blocks.size])
+            updates = [order[:, i] if i not in blocks else None for i in index]
+            for j, i in enumerate(blocks.reshape(-1)):
+                updates[i] = tf.cast(columns[:, j], order.dtype)
+            order = tf.stack(updates, axis=1)
+        result = tf.gather(params, order, batch_dims=1)
+        return result.numpy() if isinstance(parameters, np.ndarray) else result
 
     def __repr__(self):
         return f"Circuit({self.text!r})"

@@ -27,7 +27,8 @@ from .circuits import DEFAULT_CIRCUIT, Circuit, check_frequencies
 class CircuitFit:
     """Result of ``fit_circuit``.
 
-    parameters: (N, P) best fit, in ``circuit.parameter_names`` order.
+    parameters: (N, P) best fit, in ``circuit.parameter_names`` order
+      (interchangeable blocks fastest first, ``Circuit.in_order``).
     residuals: (N,) root-mean-square relative residual |Z_fit - Z| / |Z| over frequencies.
     circuit: the ``Circuit``.
     """
@@ -126,7 +127,7 @@ def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=
         residuals.append(np.sqrt(cost[:, 0] / f.size))
         if progress is not None:
             progress(start + n, len(z))
-    return CircuitFit(np.concatenate(params), np.concatenate(residuals), circuit)
+    return CircuitFit(circuit.in_order(np.concatenate(params)), np.concatenate(residuals), circuit)
 
 
 def _solver(circuit, frequencies):

@@ -40,8 +40,8 @@ class PhysicsFlow(keras.Model):
         self.built = True
 
     def sample_parameters(self, n, seed=None):
-        """(n, P) circuit parameters."""
-        return self.flow.sample(n, seed=seed)
+        """(n, P) circuit parameters, interchangeable blocks fastest first (``Circuit.in_order``)."""
+        return self.layer.circuit.in_order(self.flow.sample(n, seed=seed))
 
     def sample_spectra(self, n, seed=None):
         """(parameters (n, P), complex spectra (n, K))."""
@@ -59,15 +59,33 @@ class PhysicsFlow(keras.Model):
                                                         else tf.complex128))
 
 
-def initial_scale(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, num=64, seed=0):
-    """Typical parameter magnitudes from spectra alone: the median of ``fit_circuit``
-    on ``num`` of them (no labels involved). The median, not the mean: with
-    several CPEs or Warburgs a few fits end in a distant local minimum
-    (measured: a geometric mean put CPE alpha at 0.04 where the truth was 0.82)."""
+def start_from_fits(parameters, circuit=DEFAULT_CIRCUIT):
+    """``make_flow`` options that start a physics-aware flow near fitted parameters (M, P).
+
+    ``scale``: the median of each parameter (the median, not the mean: with
+    several CPEs or Warburgs a few fits end in a distant local minimum;
+    measured, a geometric mean put CPE alpha at 0.04 where the truth was
+    0.82). ``spread``: the robust standard deviation (1.4826 x median
+    absolute deviation) of each log-parameter (logit for exponents), within
+    [0.05, 1]: the untrained flow starts as a log-normal around the fits
+    instead of a width of e per standard deviation in every direction.
+    """
+    circuit = Circuit(circuit) if isinstance(circuit, str) else circuit
+    parameters = np.asarray(parameters, np.float64)
+    scale = np.median(parameters, axis=0)
+    unit = np.array([support == "unit" for support in circuit.parameter_supports()])
+    clipped = np.where(unit, np.clip(parameters, 1e-6, 1 - 1e-6), np.maximum(parameters, 1e-300))
+    logs = np.log(clipped) - np.where(unit, np.log1p(-np.where(unit, clipped, 0.0)), 0.0)
+    spread = 1.4826 * np.median(np.abs(logs - np.median(logs, axis=0)), axis=0)
+    scale[unit] = np.clip(scale[unit], 0.02, 0.98)  # a typical exponent, strictly inside (0, 1)
+    return {"scale": list(scale), "spread": list(np.clip(spread, 0.05, 1.0))}
+
+
+def initial_fits(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, num=64, seed=0):
+    """``fit_circuit`` parameters (num, P) of ``num`` of the spectra (no labels involved)."""
     spectra = np.asarray(spectra)
     rows = np.random.default_rng(seed).permutation(len(spectra))[:num]
-    fit = fit_circuit(spectra[rows], circuit, frequencies, restarts=16, refine=4)
-    return np.median(fit.parameters, axis=0)
+    return fit_circuit(spectra[rows], circuit, frequencies, restarts=16, refine=4).parameters
 
 
 def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, positive="exp", scale="auto",
@@ -87,8 +105,8 @@ def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, po
         (``Circuit.parameter_supports``), so every spectrum the untrained flow
         makes is finite. With "exp" a learnable output scale is appended (the
         paper's diagonal scaling layer); "softplus" takes ``scale=None``.
-      scale: "auto" (geometric mean of ``fit_circuit`` on 64 spectra), None,
-        or P typical magnitudes.
+      scale: "auto" (start at ``fit_circuit`` of 64 spectra: ``start_from_fits``
+        sets the scale and the spread), None, or P typical magnitudes.
       representation, finite_differences: features the critic sees (``ImpedanceLayer``).
       **flow_kwargs: passed to ``make_flow`` (num_layers, hidden_units, ...).
     """
@@ -103,7 +121,8 @@ def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, po
     if isinstance(scale, str):
         if scale != "auto":
             raise ValueError(f"scale must be 'auto', None or a list of magnitudes, got {scale!r}")
-        scale = initial_scale(spectra, circuit, frequencies)
+        start = start_from_fits(initial_fits(spectra, circuit, frequencies), circuit)
+        scale, flow_kwargs = start["scale"], {"spread": start["spread"], **flow_kwargs}
     layer = ImpedanceLayer(circuit, frequencies, representation, finite_differences, dtype=dtype)
     layer = ImpedanceLayer(circuit, frequencies, representation, finite_differences,
                            normalization=layer.fit_normalization(spectra), dtype=dtype)
