@@ -168,6 +168,7 @@ def _levenberg_marquardt(circuit, frequencies, theta, target, low, high, is_alph
         return r, tf.stack(columns, axis=-1)  # (M, 2K), (M, 2K, P)
 
     lam = tf.fill([tf.shape(theta)[0]], tf.constant(1e-3, tf.float64))
+    nu = tf.fill([tf.shape(theta)[0]], tf.constant(2.0, tf.float64))
     cost = cost_of(residual(theta))
     for _ in tf.range(iterations):
         r, jac = jacobian(theta)
@@ -186,7 +187,16 @@ def _levenberg_marquardt(circuit, frequencies, theta, target, low, high, is_alph
         candidate = tf.clip_by_value(theta + step, low, high)
         new_cost = cost_of(residual(candidate))
         better = new_cost < cost
+        # Nielsen's damping update (1999): the gain ratio rho of actual to
+        # predicted reduction sets how far lambda falls after a good step;
+        # after a failed one lambda grows by nu, which doubles each time.
+        # (Fixed factors /3, x4 needed ~5x the iterations on battery spectra.)
+        s = candidate - theta
+        predicted = -2.0 * tf.reduce_sum(grad * s, 1) - tf.einsum("mp,mpq,mq->m", s, hess, s)
+        rho = (cost - new_cost) / tf.maximum(predicted, 1e-300)
+        shrink = tf.maximum(tf.constant(1.0 / 3.0, tf.float64), 1.0 - (2.0 * tf.minimum(rho, 1.0) - 1.0) ** 3)
         theta = tf.where(better[:, None], candidate, theta)
         cost = tf.where(better, new_cost, cost)
-        lam = tf.clip_by_value(tf.where(better, lam / 3.0, lam * 4.0), 1e-12, 1e12)
+        lam = tf.clip_by_value(tf.where(better, lam * shrink, lam * nu), 1e-12, 1e12)
+        nu = tf.where(better, tf.constant(2.0, tf.float64), nu * 2.0)
     return theta, cost
