@@ -1,6 +1,8 @@
 """Evaluation metrics: held-out likelihood baselines, classification reports,
 distribution similarity of generated parameters (1D-KS, 2D-KS, correlation
-similarity) and supervised-learning performance (SLP) of generated data."""
+similarity) and of generated spectra (``spectrum_fidelity``: KS scores and a
+classifier two-sample test), and supervised-learning performance (SLP) of
+generated data."""
 
 import numpy as np
 from scipy import stats
@@ -143,6 +145,56 @@ def ks2d_score(a, b):
     a, b = _two_samples(a, b, min_dim=2)
     pairs = [(i, j) for i in range(a.shape[1]) for j in range(i + 1, a.shape[1])]
     return float(1.0 - np.mean([ks2d_statistic(a[:, [i, j]], b[:, [i, j]]) for i, j in pairs]))
+
+
+def classifier_two_sample_auc(a, b, folds=5, seed=0, n_jobs=None):
+    """Classifier two-sample test: the cross-validated ROC AUC of a random forest telling a from b.
+
+    0.5 means the forest cannot tell the samples apart; 1.0 that it always
+    can. The larger sample is subsampled to the smaller's size first, so
+    that the AUC does not reward a lopsided class balance. (Lopez-Paz &
+    Oquab, "Revisiting classifier two-sample tests", ICLR 2017.)
+    """
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    a, b = _two_samples(a, b)
+    rng = np.random.default_rng(seed)
+    n = min(len(a), len(b))
+    if n < folds:
+        raise ValueError(f"a classifier two-sample test needs at least {folds} points in each sample, got {n}")
+    x = np.concatenate([a[rng.permutation(len(a))[:n]], b[rng.permutation(len(b))[:n]]])
+    y = np.repeat([0, 1], n)
+    forest = RandomForestClassifier(100, min_samples_leaf=3, random_state=seed, n_jobs=n_jobs)
+    score = cross_val_predict(forest, x, y, cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+                              method="predict_proba")[:, 1]
+    return float(roc_auc_score(y, score))
+
+
+def spectrum_fidelity(generated, measured, frequencies, nyquist_at=(1e3, 1.0, 0.1), seed=0, n_jobs=None):
+    """How alike generated and measured complex spectra (N, K) are; each score for one set against the other.
+
+    Returns a dict: ``ks`` the 1D-KS score (1 - mean KS statistic) over the
+    features log10|Z| and phase at every frequency; ``ks2d`` the mean 2-D
+    KS score in the Nyquist plane (Z', Z'') at the frequencies nearest to
+    ``nyquist_at`` (Hz); ``auc`` the classifier two-sample test on the same
+    features (0.5 = indistinguishable). KS scores: 1 best; AUC: 0.5 best.
+    """
+    generated, measured = np.asarray(generated), np.asarray(measured)
+    f = np.asarray(frequencies, np.float64)
+    if generated.ndim != 2 or measured.ndim != 2 or not generated.shape[1] == measured.shape[1] == f.size:
+        raise ValueError(f"spectra must be (N, {f.size}) for {f.size} frequencies, got {generated.shape} and "
+                         f"{measured.shape}")
+    if not (np.iscomplexobj(generated) and np.iscomplexobj(measured)):
+        raise ValueError("spectrum_fidelity compares complex spectra")
+    features = [spectrum_regression_features(z) for z in (generated, measured)]
+    columns = sorted({int(np.argmin(np.abs(np.log(f / at)))) for at in nyquist_at})
+    ks2d = [ks2d_statistic(np.column_stack([g.real, g.imag]), np.column_stack([m.real, m.imag]))
+            for g, m in ((generated[:, k], measured[:, k]) for k in columns)]
+    return {"ks": ks_score(*features), "ks2d": float(1.0 - np.mean(ks2d)),
+            "auc": classifier_two_sample_auc(*features, seed=seed, n_jobs=n_jobs),
+            "nyquist_frequencies": f[columns]}
 
 
 def correlation_similarity(a, b):

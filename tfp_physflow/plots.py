@@ -100,13 +100,18 @@ def plot_marginals(truth, model, names, bins=50, model_label="model", units=None
 
     ``truth`` may be None (a user's measured data have no truth): then the
     bins span the model's own range. Axes carry ``units`` (one per name) and
-    are logarithmic where a parameter spans more than a decade.
+    are logarithmic where a parameter spans more than a decade. At most
+    five panels per row.
     """
     model = np.asarray(model)
     reference = None if truth is None else np.asarray(truth)
     span = model if reference is None else reference
-    fig, axes = plt.subplots(1, model.shape[1], figsize=(4 * model.shape[1], 3.5), squeeze=False)
-    for i, ax in enumerate(axes[0]):
+    columns = min(5, model.shape[1])
+    rows = -(-model.shape[1] // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.5 * rows), squeeze=False)
+    for ax in axes.flat[model.shape[1]:]:
+        ax.set_visible(False)
+    for i, ax in enumerate(axes.flat[:model.shape[1]]):
         lo, hi = np.percentile(span[:, i], [0.5, 99.5])
         log = lo > 0 and hi / lo > 10
         if log:
@@ -118,7 +123,7 @@ def plot_marginals(truth, model, names, bins=50, model_label="model", units=None
         ax.hist(model[:, i], edges, density=True, histtype="step", lw=1.5, label=model_label)
         ax.set(xlabel=_axis_label(names[i], units[i] if units else None), ylabel="density",
                xscale="log" if log else "linear")
-        ax.legend()
+        ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
 

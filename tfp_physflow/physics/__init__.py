@@ -1,5 +1,6 @@
 """Differentiable physics: equivalent circuits, their Keras layer, circuit fitting, physics flows."""
 
+from .baselines import fit_baselines, gaussian_of_fits, resample_fits
 from .circuits import DEFAULT_CIRCUIT, ELEMENTS, Circuit, check_frequencies
 from .fitting import CircuitFit, fit_circuit
 from .generator import PhysicsFlow, initial_fits, make_physics_flow, start_from_fits
@@ -7,4 +8,4 @@ from .layers import ImpedanceLayer, default_frequencies, spectrum_features
 
 __all__ = ["Circuit", "CircuitFit", "DEFAULT_CIRCUIT", "ELEMENTS", "ImpedanceLayer", "PhysicsFlow", "check_frequencies",
            "default_frequencies", "fit_circuit", "initial_fits", "make_physics_flow", "spectrum_features",
-           "start_from_fits"]
+           "start_from_fits", "fit_baselines", "gaussian_of_fits", "resample_fits"]

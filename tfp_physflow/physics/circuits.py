@@ -217,6 +217,19 @@ class Circuit:
         log_tau = tf.math.log(params[:, r]) + tf.math.log(params[:, c])
         return log_tau / params[:, c + 1] if kinds[c] == "CPE" else log_tau
 
+    def unconstrained(self, parameters):
+        """NumPy (N, P) -> (N, P): log of positive parameters, logit of exponents (their real line)."""
+        params = np.asarray(parameters, np.float64)
+        unit = np.array([support == "unit" for support in self.parameter_supports()])
+        clipped = np.where(unit, np.clip(params, 1e-12, 1 - 1e-12), np.maximum(params, 1e-300))
+        return np.log(clipped) - np.where(unit, np.log1p(-np.where(unit, clipped, 0.0)), 0.0)
+
+    def constrained(self, values):
+        """Inverse of ``unconstrained``: exp, or the logistic function for exponents."""
+        values = np.asarray(values, np.float64)
+        unit = np.array([support == "unit" for support in self.parameter_supports()])
+        return np.where(unit, 1.0 / (1.0 + np.exp(-values)), np.exp(values))
+
     def in_order(self, parameters):
         """``parameters`` (N, P) with interchangeable blocks sorted by time constant, fastest first.
 

@@ -74,8 +74,7 @@ def start_from_fits(parameters, circuit=DEFAULT_CIRCUIT):
     parameters = np.asarray(parameters, np.float64)
     scale = np.median(parameters, axis=0)
     unit = np.array([support == "unit" for support in circuit.parameter_supports()])
-    clipped = np.where(unit, np.clip(parameters, 1e-6, 1 - 1e-6), np.maximum(parameters, 1e-300))
-    logs = np.log(clipped) - np.where(unit, np.log1p(-np.where(unit, clipped, 0.0)), 0.0)
+    logs = circuit.unconstrained(parameters)
     spread = 1.4826 * np.median(np.abs(logs - np.median(logs, axis=0)), axis=0)
     scale[unit] = np.clip(scale[unit], 0.02, 0.98)  # a typical exponent, strictly inside (0, 1)
     return {"scale": list(scale), "spread": list(np.clip(spread, 0.05, 1.0))}
