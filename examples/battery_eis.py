@@ -39,14 +39,10 @@ CANDIDATES = ("R0-p(R1,CPE1)-p(R2,CPE2)", "L0-R0-p(R1,CPE1)-p(R2,CPE2)", "L0-R0-
 FLOWS = {"linear": {}, "nsf": {"num_layers": 2, "network": "resnet", "hidden_units": (64, 64), "bound": 3.0}}
 
 
-def fit(spectra, circuit, frequencies, starts=None):
-    """fit_circuit in two passes: without ``starts``, every 8th spectrum from 128 random starts first;
-    then every spectrum from 32 starts, half of them drawn among those fits. Measured on 200 spectra
-    with L0-R0-p(R1,CPE1)-p(R2,CPE2)-CPE3: median residual 1.8 % at fit_circuit's defaults, 0.52 %
-    (worst 1.1 %) in two passes, in about twice the time."""
-    if starts is None:
-        starts = pf.fit_circuit(spectra[::8], circuit, frequencies, restarts=128, refine=32, iterations=200).parameters
-    return pf.fit_circuit(spectra, circuit, frequencies, restarts=32, iterations=100, starts=starts, chunk_size=256)
+def fit(spectra, circuit, frequencies, starts="pilot"):
+    """fit_circuit in two passes (``starts="pilot"``: every 8th spectrum from 128 random starts first, then
+    all from half of 32 starts drawn among those fits), or from the given starts."""
+    return pf.fit_circuit(spectra, circuit, frequencies, iterations=100, starts=starts, chunk_size=256)
 
 
 def choose_circuit(spectra, frequencies):

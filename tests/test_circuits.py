@@ -168,3 +168,24 @@ def test_fits_of_two_arcs_come_back_fastest_first():
     truth = np.array([[10.0, 100.0, 1e-7, 50.0, 1e-4]])  # taus 1e-5 s and 5e-3 s
     fit = fit_circuit(c.impedance(truth, F).numpy(), c, F, restarts=8)
     np.testing.assert_allclose(fit.parameters, truth, rtol=1e-4)
+
+
+def test_unconstrained_values_are_log_and_logit_and_round_trip():
+    c = Circuit("R0-p(R1,CPE1)")
+    params = np.array([[10.0, 100.0, 1e-5, 0.8]])
+    np.testing.assert_allclose(c.unconstrained(params), [[np.log(10), np.log(100), np.log(1e-5), np.log(4.0)]])
+    np.testing.assert_allclose(c.constrained(c.unconstrained(params)), params, rtol=1e-12)
+
+
+def test_fit_baselines_resample_the_fits_and_fit_a_log_gaussian():
+    from tfp_physflow.physics import fit_baselines
+
+    c = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)")
+    rng = np.random.default_rng(0)
+    log_mean = np.array([np.log(10), np.log(100), np.log(1e-7), 1.5, np.log(50), np.log(1e-4), 1.0])
+    fits = c.constrained(log_mean + 0.2 * rng.standard_normal((3000, 7)))  # fastest arc first already
+    baselines = fit_baselines(fits, c, 4000, seed=1)
+    resampled, gaussian = baselines["fit resample"], baselines["Gaussian of fits"]
+    assert set(map(tuple, resampled)) <= set(map(tuple, fits))
+    np.testing.assert_allclose(c.unconstrained(gaussian).mean(0), log_mean, atol=0.02)
+    np.testing.assert_allclose(c.unconstrained(gaussian).std(0), 0.2, rtol=0.05)

@@ -80,3 +80,21 @@ def test_physics_vae_quick_prints_every_variant(tmp_path):
         assert len(rows) == 2, variant  # pendulum and locomotion
         assert all(0 < float(r.split()[1]) < 0.3 for r in rows)  # test MAE without dropout, radians
     assert (tmp_path / "pendulum.png").exists() and (tmp_path / "locomotion.png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data("eis/zhang2020/EIS_state_V_25C01.txt")
+def test_battery_eis_quick_prints_four_tables_on_the_measured_spectra(tmp_path):
+    from conftest import SHARED_DATA
+
+    data = SHARED_DATA / "eis" / "zhang2020"
+    out = run([str(ROOT / "examples" / "battery_eis.py"), "--quick", "--quiet", "--data", str(data), "--out",
+               str(tmp_path)], tmp_path)
+    for title in ("1. Circuit choice", "2. Fidelity", "3. The paper's claim", "4. Chamber temperature"):
+        assert title in out
+    chosen = next(line for line in out.splitlines() if line.startswith("chosen:"))
+    assert "-CPE3" in chosen or "W1" in chosen  # a low-frequency element: the 2-arc circuits fit 2-4x worse
+    residual = next(line for line in out.splitlines() if line.startswith("fits of the held-out spectra"))
+    assert float(residual.split("median residual ")[1].split(",")[0]) < 0.02, residual
+    for name in ("spectra_linear.png", "marginals_linear.png", "pairs_linear.png", "loss_linear.png"):
+        assert (tmp_path / name).exists()

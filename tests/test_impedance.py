@@ -90,6 +90,21 @@ def test_fit_circuit_on_noisy_spectra_leaves_residuals_at_the_noise_level():
     assert np.median(np.abs(fit.parameters / DATA.parameters - 1)) < 0.01
 
 
+def test_fit_circuit_starts_from_given_parameters_and_from_a_pilot():
+    circuit, f = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)"), default_frequencies()
+    truth = np.array([[10.0, 100.0, 1e-7, 0.85, 50.0, 1e-4, 0.8]] * 3)
+    truth[:, [1, 4]] *= [[1.0], [1.2], [0.9]]  # three cells' resistances
+    z = circuit.impedance(truth, f).numpy()
+    # Two short random starts do not find this 7-parameter optimum; a start at the first cell's does, for all.
+    cold = fit_circuit(z, circuit, f, restarts=2, refine=1, iterations=10)
+    warm = fit_circuit(z, circuit, f, restarts=2, refine=1, iterations=10, starts=truth[:1])
+    assert np.median(cold.residuals) > 1e-2 and np.max(warm.residuals) < 1e-3
+    np.testing.assert_allclose(fit_circuit(z, circuit, f, restarts=8, starts="pilot").parameters, truth, rtol=1e-4)
+    for starts, message in ((truth[:, :3], r"starts must be \(M, 7\)"), (-truth, "supports"), ("warm", "'pilot'")):
+        with pytest.raises(ValueError, match=message):
+            fit_circuit(z, circuit, f, starts=starts)
+
+
 @pytest.mark.parametrize("spectra, message", [
     (np.ones((3, 48)), "complex"),
     (np.ones((3, 10), complex), r"shape \(N, 48\)"),

@@ -97,3 +97,29 @@ def test_supervised_mape_learns_a_smooth_positive_map():
     assert errors.shape == (2,) and np.all(errors < 3.0)
     shuffled = metrics.supervised_mape(x[:1500], rng.permutation(y[:1500]), x[1500:], y[1500:], n_estimators=20)
     assert np.all(shuffled > 5 * errors)  # labels that do not follow the inputs predict nothing
+
+
+def test_the_classifier_two_sample_test_tells_shifted_samples_apart_and_not_equal_ones():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(400, 3)), rng.normal(size=(600, 3))
+    assert abs(metrics.classifier_two_sample_auc(a, b) - 0.5) < 0.08
+    assert metrics.classifier_two_sample_auc(a, b + [1.5, 0, 0]) > 0.8
+    with pytest.raises(ValueError, match="at least 5 points"):
+        metrics.classifier_two_sample_auc(a[:3], b)
+
+
+def test_spectrum_fidelity_scores_spectra_of_one_source_near_perfect_and_of_another_low():
+    from tfp_physflow.data import simulate_impedance
+
+    one, two = (simulate_impedance(300, seed=s) for s in (1, 2))
+    f = one.frequencies
+    same = metrics.spectrum_fidelity(one.spectra, two.spectra, f, nyquist_at=(1e3, 100, 10))
+    other = metrics.spectrum_fidelity(one.spectra * 3.0, two.spectra, f)  # a factor of 3 in every impedance
+    assert same["ks"] > 0.9 and same["ks2d"] > 0.85 and same["auc"] < 0.6
+    assert other["ks"] < 0.75 and other["ks2d"] < 0.2 and other["auc"] > 0.95
+    np.testing.assert_allclose(same["nyquist_frequencies"], [10, 100, 1e3], rtol=0.15)  # the nearest of the grid
+    assert len(other["nyquist_frequencies"]) == 2  # 1 Hz and 0.1 Hz: both nearest to the lowest, 1.3 Hz
+    with pytest.raises(ValueError, match="complex"):
+        metrics.spectrum_fidelity(np.abs(one.spectra), two.spectra, f)
+    with pytest.raises(ValueError, match=r"\(N, 48\)"):
+        metrics.spectrum_fidelity(one.spectra[:, :5], two.spectra, f)
