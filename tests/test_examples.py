@@ -85,9 +85,7 @@ def test_physics_vae_quick_prints_every_variant(tmp_path):
 @pytest.mark.slow
 @pytest.mark.shared_data("eis/zhang2020/EIS_state_V_25C01.txt")
 def test_battery_eis_quick_prints_four_tables_on_the_measured_spectra(tmp_path):
-    from conftest import SHARED_DATA
-
-    data = SHARED_DATA / "eis" / "zhang2020"
+    data = ROOT.resolve().parent / "shared" / "data" / "eis" / "zhang2020"
     out = run([str(ROOT / "examples" / "battery_eis.py"), "--quick", "--quiet", "--data", str(data), "--out",
                str(tmp_path)], tmp_path)
     for title in ("1. Circuit choice", "2. Fidelity", "3. The paper's claim", "4. Chamber temperature"):
