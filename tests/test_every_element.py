@@ -134,3 +134,14 @@ def test_parameter_figures_need_no_truth():
     assert [ax.get_xscale() for ax in axes] == ["linear", "linear", "log", "linear"]
     assert axes[2].get_xlabel() == "CPE1.Q [F s^(alpha-1)]" and axes[0].get_xlabel() == "R0 [ohm]"
     assert len(plot_pairs_2d(None, params, names, pairs=[(1, 0)], units=units).axes) == 1
+
+
+def test_linear_parameter_axes_of_tiny_values_get_a_power_of_ten_not_long_decimals():
+    from tfp_physflow.plots import plot_marginals
+
+    q = np.linspace(1.5e-5, 1.1e-4, 300)[:, None]  # less than a decade: a linear axis
+    ax = plot_marginals(None, q, ["CPE1.Q"]).axes[0]
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ax.get_xscale() == "linear" and all(len(label) <= 6 for label in labels), labels
+    assert ax.xaxis.get_offset_text().get_text()  # the power of ten beside the axis

@@ -6,6 +6,8 @@ import numpy as np
 # What the two curves of an adversarial run's history are.
 ADVERSARIAL_LABELS = ("critic loss (training)", "Wasserstein estimate, held-out spectra (validation)")
 
+SCI_LIMITS = (-3, 4)  # linear axes of values like 2e-5 F or 5e-7 H: "x1e-5" beside the axis, not 0.000020
+
 
 def plot_history(history, ax=None, title=None, labels=("training loss", "validation loss"), mark_best=True):
     """Loss curves of a training ``History``: training and, if any, validation loss per epoch.
@@ -91,6 +93,7 @@ def plot_pairs_2d(truth, model, names, pairs=None, bins=30, model_label="model",
             ax.hist2d(data[:, ix], data[:, iy], bins=edges, cmap="viridis")
             ax.set(xlabel=_axis_label(names[ix], units[ix] if units else None),
                    ylabel=_axis_label(names[iy], units[iy] if units else None), title=f"{label}: {names[iy]} vs {names[ix]}")
+            ax.ticklabel_format(axis="both", style="sci", scilimits=SCI_LIMITS)
     fig.tight_layout()
     return fig
 
@@ -123,6 +126,8 @@ def plot_marginals(truth, model, names, bins=50, model_label="model", units=None
         ax.hist(model[:, i], edges, density=True, histtype="step", lw=1.5, label=model_label)
         ax.set(xlabel=_axis_label(names[i], units[i] if units else None), ylabel="density",
                xscale="log" if log else "linear")
+        if not log:
+            ax.ticklabel_format(axis="x", style="sci", scilimits=SCI_LIMITS)
         ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
