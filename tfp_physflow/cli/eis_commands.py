@@ -80,17 +80,19 @@ def _fit(data, circuit, restarts, seed, quiet):
     from ..physics import fit_circuit
 
     start = time.time()
+    if not quiet:
+        print(f"  fitting every 8th spectrum first ({len(data.spectra[::8])}) from {4 * restarts} starts each, then "
+              f"all {len(data)} starting from those fits")
 
     def progress(done, total):
         if not quiet:
-            print(f"\r  fitted {done}/{total} spectra ({time.time() - start:.0f} s)", end="", flush=True)
+            print(f"\r  fitted {done}/{total} spectra ({time.time() - start:.0f} s)", end="\n" if done == total else "",
+                  flush=True)
 
     # Two passes: every 8th spectrum from 4x the starts, then all of them from those fits
     # (measured on battery spectra: median residual 1.8 % -> 0.5 %); chunks of 128: progress every few seconds.
     result = fit_circuit(data.spectra, circuit, data.frequencies, restarts=restarts, iterations=100, starts="pilot",
                          seed=seed, progress=progress, chunk_size=128)
-    if not quiet:
-        print()
     return result
 
 

@@ -73,7 +73,8 @@ def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=
       iterations: Levenberg-Marquardt iterations of the refinement.
       seed: seed of the random starts.
       chunk_size: spectra fitted together (memory grows with chunk_size * restarts * K).
-      progress: optional callable ``progress(done, total)``, called after each chunk.
+      progress: optional callable ``progress(done, total)``, called after each chunk
+        (with "pilot": first for the pilot's spectra, then for all).
       starts: optional (M, P) parameter vectors, e.g. fits of similar spectra:
         half of each spectrum's starts are drawn from them, the rest at random.
         Or "pilot": every 8th spectrum is fitted first, from 4x the restarts
@@ -106,7 +107,8 @@ def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=
         if starts != "pilot":
             raise ValueError(f"starts must be (M, P) parameter vectors or 'pilot', got {starts!r}")
         starts = fit_circuit(z[::8], circuit, f, restarts=4 * restarts, refine=4 * refine,
-                             iterations=2 * iterations, seed=seed, chunk_size=max(1, chunk_size // 4)).parameters
+                             iterations=2 * iterations, seed=seed, chunk_size=max(1, chunk_size // 4),
+                             progress=progress).parameters
     if starts is not None:
         starts = np.asarray(starts, np.float64)
         if starts.ndim != 2 or starts.shape[1] != circuit.num_parameters or not len(starts):
