@@ -293,3 +293,22 @@ def test_a_non_finite_critic_step_is_rejected_and_stops_the_run(data):
     assert "non-finite" in history.stop_reason
     for a, b in zip(before, model.trainable_variables):
         np.testing.assert_array_equal(a, b.numpy())  # no phase applied an update from the bad step
+
+
+def test_an_exported_two_arc_generator_returns_its_arcs_fastest_first(tmp_path):
+    circuit = "R0-p(R1,C1)-p(R2,C2)"
+    spectra = simulate_impedance(64, circuit, seed=0).spectra
+    # Equal typical arcs and a wide start: about half of the flow's own draws come out of order.
+    generator = make_physics_flow("diagonal", spectra, np.geomspace(1, 1e4, 48), circuit,
+                                  scale=[10.0, 100.0, 1e-6, 100.0, 1e-6])
+    loaded = tf.saved_model.load(export_physics_flow(generator, tmp_path / "generator"))
+    out = loaded.signatures["sample_parameters"](n=tf.constant(400))
+    params = out["parameters"].numpy()
+    tau = params[:, [1, 3]] * params[:, [2, 4]]
+    assert np.all(tau[:, 0] <= tau[:, 1])
+    raw = generator.flow.sample(400, seed=0).numpy()
+    assert 0.2 < np.mean(raw[:, 1] * raw[:, 2] > raw[:, 3] * raw[:, 4]) < 0.8  # the flow alone: unordered
+    np.testing.assert_allclose(out["log_prob"].numpy(), generator.flow.log_prob(params).numpy(), rtol=1e-4, atol=1e-4)
+    spectra_out = loaded.signatures["sample_spectra"](n=tf.constant(50))
+    p = spectra_out["parameters"].numpy()
+    assert np.all(p[:, 1] * p[:, 2] <= p[:, 3] * p[:, 4])
