@@ -39,10 +39,20 @@ CANDIDATES = ("R0-p(R1,CPE1)-p(R2,CPE2)", "L0-R0-p(R1,CPE1)-p(R2,CPE2)", "L0-R0-
 FLOWS = {"linear": {}, "nsf": {"num_layers": 2, "network": "resnet", "hidden_units": (64, 64), "bound": 3.0}}
 
 
+QUIET = False
+
+
 def fit(spectra, circuit, frequencies, starts="pilot"):
     """fit_circuit in two passes (``starts="pilot"``: every 8th spectrum from 128 random starts first, then
-    all from half of 32 starts drawn among those fits), or from the given starts."""
-    return pf.fit_circuit(spectra, circuit, frequencies, iterations=100, starts=starts, chunk_size=256)
+    all from half of 32 starts drawn among those fits), or from the given starts; progress unless --quiet."""
+    started, name = time.time(), getattr(circuit, "text", circuit)
+
+    def progress(done, total):
+        print(f"\r  {name}: fitted {done}/{total} spectra ({time.time() - started:.0f} s)",
+              end="\n" if done == total else "", flush=True)
+
+    return pf.fit_circuit(spectra, circuit, frequencies, iterations=100, starts=starts, chunk_size=256,
+                          progress=None if QUIET else progress)
 
 
 def choose_circuit(spectra, frequencies):
@@ -132,6 +142,8 @@ def main():
     parser.add_argument("--jobs", type=int, default=-1, help="processes for the random forests (default all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args()
+    global QUIET
+    QUIET = args.quiet
     os.makedirs(args.out, exist_ok=True)
     started = time.time()
 
