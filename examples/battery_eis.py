@@ -39,10 +39,7 @@ CANDIDATES = ("R0-p(R1,CPE1)-p(R2,CPE2)", "L0-R0-p(R1,CPE1)-p(R2,CPE2)", "L0-R0-
 FLOWS = {"linear": {}, "nsf": {"num_layers": 2, "network": "resnet", "hidden_units": (64, 64), "bound": 3.0}}
 
 
-QUIET = False
-
-
-def fit(spectra, circuit, frequencies, starts="pilot"):
+def fit(spectra, circuit, frequencies, quiet, starts="pilot"):
     """fit_circuit in two passes (``starts="pilot"``: every 8th spectrum from 128 random starts first, then
     all from half of 32 starts drawn among those fits), or from the given starts; progress unless --quiet."""
     started, name = time.time(), getattr(circuit, "text", circuit)
@@ -52,16 +49,16 @@ def fit(spectra, circuit, frequencies, starts="pilot"):
               end="\n" if done == total else "", flush=True)
 
     return pf.fit_circuit(spectra, circuit, frequencies, iterations=100, starts=starts, chunk_size=256,
-                          progress=None if QUIET else progress)
+                          progress=None if quiet else progress)
 
 
-def choose_circuit(spectra, frequencies):
+def choose_circuit(spectra, frequencies, quiet):
     print(f"\n1. Circuit choice: fit_circuit on {len(spectra)} training spectra; relative residual |Z_fit - Z| / |Z|")
     print(f"{'circuit':36}{'P':>3}{'median':>9}{'90 %':>9}{'worst':>9}{'time':>7}")
     medians = {}
     for circuit in CANDIDATES:
         start = time.time()
-        result = fit(spectra, circuit, frequencies)
+        result = fit(spectra, circuit, frequencies, quiet)
         medians[circuit] = np.median(result.residuals)
         print(f"{circuit:36}{result.circuit.num_parameters:>3}{medians[circuit]:>9.4f}"
               f"{np.quantile(result.residuals, 0.9):>9.4f}{result.residuals.max():>9.4f}{time.time() - start:>6.0f}s")
@@ -142,8 +139,6 @@ def main():
     parser.add_argument("--jobs", type=int, default=-1, help="processes for the random forests (default all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args()
-    global QUIET
-    QUIET = args.quiet
     os.makedirs(args.out, exist_ok=True)
     started = time.time()
 
@@ -157,10 +152,10 @@ def main():
     print(f"{len(data)} spectra of {len(set(cells))} cells; training: {len(z_train)} spectra of "
           f"{len(set(cells[train_rows]))} cells; held out: {len(z_held)} spectra of {', '.join(HELD_OUT)}")
 
-    chosen = args.circuit or choose_circuit(z_train[::8], f)
+    chosen = args.circuit or choose_circuit(z_train[::8], f, args.quiet)
     circuit = pf.Circuit(chosen)
-    fits_train = fit(z_train, circuit, f)
-    fits_held = fit(z_held, circuit, f, starts=fits_train.parameters)  # starts from fits, never labels
+    fits_train = fit(z_train, circuit, f, args.quiet)
+    fits_held = fit(z_held, circuit, f, args.quiet, starts=fits_train.parameters)  # starts from fits, never labels
     for label, result in (("training", fits_train), ("held-out", fits_held)):
         print(f"fits of the {label} spectra: median residual {np.median(result.residuals):.4f}, "
               f"{np.mean(result.residuals > 0.02):.0%} above 2 %")

@@ -2,10 +2,15 @@
 distribution similarity of generated parameters (1D-KS, 2D-KS, correlation
 similarity) and of generated spectra (``spectrum_fidelity``: KS scores and a
 classifier two-sample test), and supervised-learning performance (SLP) of
-generated data."""
+generated data; the inverse-problem metrics (mse, mean_relative_error,
+interval_coverage) live in ``inverse_metrics`` and are re-exported here."""
 
 import numpy as np
 from scipy import stats
+
+from . import inverse_metrics as _inverse
+
+mse, mean_relative_error, interval_coverage = _inverse.mse, _inverse.mean_relative_error, _inverse.interval_coverage
 
 
 def gaussian_log_likelihood(train, test, diagonal=False):
@@ -281,45 +286,3 @@ def generator_scores(generated_parameters, true_parameters, generated_spectra=No
                                          n_estimators, seed, n_jobs)
         scores["slp"] = slp_score(scores["mape"])
     return scores
-
-
-# -- inverse problems (Ghanaatian 2024, CVAE/cINN for Coulomb explosions; docs/design.md) ---------------
-
-def mse(truth, prediction):
-    """Mean squared error over samples and components (Eq. 8 of Ghanaatian's CVAE/cINN proposal, 2024)."""
-    truth, prediction = np.asarray(truth, np.float64), np.asarray(prediction, np.float64)
-    if truth.shape != prediction.shape:
-        raise ValueError(f"truth and prediction differ in shape: {truth.shape}, {prediction.shape}")
-    return float(np.mean((truth - prediction) ** 2))
-
-
-def mean_relative_error(truth, prediction):
-    """Mean over samples and components of |x - x^| / |x| (Eq. 9 of Ghanaatian's CVAE/cINN proposal, 2024).
-
-    Component-wise, as that proposal defines it: components near 0 weigh
-    heavily, so compare models with it, not data sets.
-    """
-    truth, prediction = np.asarray(truth, np.float64), np.asarray(prediction, np.float64)
-    if truth.shape != prediction.shape:
-        raise ValueError(f"truth and prediction differ in shape: {truth.shape}, {prediction.shape}")
-    if np.any(truth == 0):
-        raise ValueError("the relative error is undefined where the truth is 0")
-    return float(np.mean(np.abs(truth - prediction) / np.abs(truth)))
-
-
-def interval_coverage(samples, truth, levels=(0.68, 0.95)):
-    """How often the truth falls inside central posterior intervals, per level.
-
-    samples: (n, B, d) posterior draws for B cases; truth: (B, d). For each
-    level, the fraction of the B * d components whose true value lies between
-    the (1 - level) / 2 and (1 + level) / 2 quantiles of its n draws. A
-    calibrated posterior gives about ``level``.
-    """
-    samples, truth = np.asarray(samples, np.float64), np.asarray(truth, np.float64)
-    if samples.ndim != 3 or samples.shape[1:] != truth.shape:
-        raise ValueError(f"samples must be (n, B, d) for truth (B, d), got {samples.shape}, {truth.shape}")
-    out = {}
-    for level in levels:
-        low, high = np.quantile(samples, [(1 - level) / 2, (1 + level) / 2], axis=0)
-        out[level] = float(np.mean((truth >= low) & (truth <= high)))
-    return out

@@ -49,8 +49,9 @@ class PhysicsFlow(keras.Model):
         return params, self.layer.impedance(params)
 
     def sample_features(self, n, seed=None):
-        """(parameters (n, P), features (n, F)): what the critic sees of generated spectra."""
-        params = self.sample_parameters(n, seed)
+        """(parameters (n, P), features (n, F)): what the critic sees of generated spectra. The training
+        step's: parameters in the flow's own order (the spectra do not depend on the arcs' labels)."""
+        params = self.flow.sample(n, seed=seed)
         return params, self.layer(params)
 
     def features(self, spectra):
@@ -72,12 +73,9 @@ def start_from_fits(parameters, circuit=DEFAULT_CIRCUIT):
     """
     circuit = Circuit(circuit) if isinstance(circuit, str) else circuit
     parameters = np.asarray(parameters, np.float64)
-    scale = np.median(parameters, axis=0)
-    unit = np.array([support == "unit" for support in circuit.parameter_supports()])
     logs = circuit.unconstrained(parameters)
     spread = 1.4826 * np.median(np.abs(logs - np.median(logs, axis=0)), axis=0)
-    scale[unit] = np.clip(scale[unit], 0.02, 0.98)  # a typical exponent, strictly inside (0, 1)
-    return {"scale": list(scale), "spread": list(np.clip(spread, 0.05, 1.0))}
+    return {"scale": list(np.median(parameters, axis=0)), "spread": list(np.clip(spread, 0.05, 1.0))}
 
 
 def initial_fits(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, num=64, seed=0):
