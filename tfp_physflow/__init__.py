@@ -24,10 +24,13 @@ from .bijectors import (  # noqa: E402
     Planar, RationalQuadratic, Reverse, Softplus, SplineCoupling, UnitInterval)
 from . import data, metrics, physics, plots  # noqa: E402
 from .export import (  # noqa: E402
-    export_classifier, export_conditional_sampler, export_flow, export_physics_flow)
+    export_circuit_posterior, export_classifier, export_conditional_sampler, export_flow, export_physics_flow,
+    load_circuit_posterior)
 from .flows import KINDS, Flow, make_flow  # noqa: E402
 from .nn import MLP, MaskedMLP, ResidualMLP  # noqa: E402
-from .physics import Circuit, ImpedanceLayer, PhysicsFlow, fit_circuit, make_physics_flow  # noqa: E402
+from .physics import (  # noqa: E402
+    Circuit, CircuitPosterior, ImpedanceLayer, PhysicsFlow, fit_circuit, fit_circuit_posterior, make_circuit_posterior,
+    make_physics_flow)
 from .plots import plot_history  # noqa: E402
 from .models import (  # noqa: E402
     CVAE, AdversarialModel, Critic, FlowClassifier, PhysicsVAE, fit_adversarial, fit_cvae, fit_physics_vae,
@@ -37,10 +40,11 @@ from .train import History, WassersteinObjective, fit, fit_flow  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "AdversarialModel", "Affine", "AffineCoupling", "CVAE", "Coupling", "Circuit", "Critic", "DiagonalAffine", "Exp", "Flow", "FlowBijector",
+    "AdversarialModel", "Affine", "AffineCoupling", "CVAE", "Coupling", "Circuit", "CircuitPosterior", "Critic", "DiagonalAffine", "Exp", "Flow", "FlowBijector",
     "FlowClassifier", "History", "ImpedanceLayer", "KINDS", "LULinear", "MLP", "MaskedAutoregressive", "MaskedMLP",
     "Permutation", "PhysicsFlow", "PhysicsVAE", "Planar", "RationalQuadratic", "ResidualMLP", "Reverse", "Softplus", "SplineCoupling", "UnitInterval",
-    "WassersteinObjective", "data", "export_classifier", "export_conditional_sampler", "export_flow", "export_physics_flow", "fit",
-    "fit_adversarial", "fit_circuit", "fit_cvae", "fit_flow", "fit_physics_vae", "make_flow", "make_physics_flow", "metrics", "physics",
+    "WassersteinObjective", "data", "export_circuit_posterior", "export_classifier", "export_conditional_sampler", "export_flow", "export_physics_flow", "fit",
+    "fit_adversarial", "fit_circuit", "fit_circuit_posterior", "fit_cvae", "fit_flow", "fit_physics_vae", "load_circuit_posterior", "make_circuit_posterior", "make_flow",
+    "make_physics_flow", "metrics", "physics",
     "plot_history", "plots", "train_physics_flow",
 ]

@@ -109,12 +109,8 @@ def plot_marginals(truth, model, names, bins=50, model_label="model", units=None
     model = np.asarray(model)
     reference = None if truth is None else np.asarray(truth)
     span = model if reference is None else reference
-    columns = min(5, model.shape[1])
-    rows = -(-model.shape[1] // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.5 * rows), squeeze=False)
-    for ax in axes.flat[model.shape[1]:]:
-        ax.set_visible(False)
-    for i, ax in enumerate(axes.flat[:model.shape[1]]):
+    fig, axes = _panel_grid(model.shape[1])
+    for i, ax in enumerate(axes):
         lo, hi = np.percentile(span[:, i], [0.5, 99.5])
         log = lo > 0 and hi / lo > 10
         if log:
@@ -182,6 +178,54 @@ def plot_fits(frequencies, measured, fitted, names):
     phase.set(xlabel="frequency [Hz]", ylabel="phase [deg]", xscale="log", title="Bode: phase")
     fig.tight_layout()
     return fig
+
+
+def plot_rank_histograms(ranks, num_draws, names, bins=20):
+    """Simulation-based calibration: per parameter, the histogram of the truth's rank among
+    ``num_draws`` posterior draws (ranks (N, P) in 0..num_draws). A calibrated posterior gives flat
+    histograms; the band is the 99 % range of a bin's count under uniform ranks (Talts et al. 2018)."""
+    ranks = np.asarray(ranks)
+    fig, axes = _panel_grid(ranks.shape[1])
+    expected = len(ranks) / bins
+    band = 2.576 * np.sqrt(expected * (1 - 1 / bins))
+    for i, ax in enumerate(axes):
+        ax.axhspan(max(expected - band, 0), expected + band, color="grey", alpha=0.25, label="99 % band (uniform)")
+        ax.hist(ranks[:, i], np.linspace(0, num_draws + 1, bins + 1), histtype="step", lw=1.5, label="ranks")
+        ax.set(xlabel=f"rank of the true {names[i]} among {num_draws} draws", ylabel="spectra")
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_recovery(truth, quantiles, names, units=None, max_points=300):
+    """Posterior median (dots) and 5-95 % interval (bars) against the true value, per parameter.
+
+    ``quantiles`` is (3, N, P): 5 %, 50 %, 95 %. Log axes where a parameter spans more than a decade.
+    """
+    truth, q = np.asarray(truth)[:max_points], np.asarray(quantiles)[:, :max_points]
+    fig, axes = _panel_grid(truth.shape[1])
+    for i, ax in enumerate(axes):
+        ax.errorbar(truth[:, i], q[1, :, i], yerr=[q[1, :, i] - q[0, :, i], q[2, :, i] - q[1, :, i]], fmt=".",
+                    ms=3, lw=0.5, alpha=0.6, label="posterior median, 5-95 %")
+        lo, hi = truth[:, i].min(), truth[:, i].max()
+        ax.plot([lo, hi], [lo, hi], "k:", lw=1, label="truth")
+        log = lo > 0 and hi / lo > 10
+        label = _axis_label(names[i], units[i] if units else None)
+        ax.set(xlabel=f"true {label}", ylabel="posterior", xscale="log" if log else "linear",
+               yscale="log" if log else "linear")
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def _panel_grid(count, columns=5):
+    """A figure of ``count`` panels, at most ``columns`` per row; returns (fig, the used axes)."""
+    columns = min(columns, count)
+    rows = -(-count // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.5 * rows), squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:count])
 
 
 def _axis_label(name, unit):
