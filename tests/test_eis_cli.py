@@ -71,6 +71,29 @@ def test_eis_learn_generates_a_labeled_data_set_figures_and_a_generator(exports,
     assert json.loads((run / "history.json").read_text())
 
 
+def test_eis_posterior_trains_exports_and_starts_eis_fit(exports, capsys):
+    root, truth = exports
+    post = root / "posterior"
+    assert main(["eis", "posterior", "--circuit", CIRCUIT, "--frequencies", str(root / "exports"), "--prior", "fits",
+                 "--epochs", "2", "--steps", "40", "--out", str(post), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "coverage on 1000 held-out simulated spectra" in out and "CPE1.alpha" in out
+    assert (post / "saved_model" / "saved_model.pb").is_file() and (post / "loss.png").stat().st_size > 10_000
+    assert main(["eis", "fit", str(root / "spectra.csv"), "--circuit", CIRCUIT, "--posterior", str(post),
+                 "--out", str(root / "fit_post"), "--quiet"]) == 0
+    table = np.genfromtxt(root / "fit_post" / "parameters.csv", delimiter=",", names=True, dtype=None, encoding=None)
+    fitted = np.column_stack([table[n] for n in ("R0", "R1", "CPE1Q", "CPE1alpha")])
+    assert np.median(np.abs(fitted / truth - 1)) < 0.05 and np.all(table["relative_residual"] < 0.05)
+    intervals = np.genfromtxt(root / "fit_post" / "posterior.csv", delimiter=",", names=True, dtype=None,
+                              encoding=None)
+    assert len(intervals) == 60 and np.all(intervals["R1_q05"] <= intervals["R1"])
+    assert np.all(intervals["R1"] <= intervals["R1_q95"])
+    # A posterior of another circuit or grid is refused with one line.
+    assert main(["eis", "fit", str(root / "spectra.csv"), "--circuit", "R0-p(R1,C1)", "--posterior", str(post),
+                 "--out", str(root / "x")]) == 2
+    assert "not of 'R0-p(R1,C1)'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["eis", "fit", "{d}/nothing", "--circuit", CIRCUIT, "--out", "{d}/x"], "does not exist"),
     (["eis", "fit", "{d}/spectra.csv", "--circuit", "R0-p(R1,Q1)", "--out", "{d}/x"], "unknown circuit element"),

@@ -14,8 +14,10 @@ COMMANDS = {
              "print the evaluation table, save plots, export a SavedModel",
              "physflow demo --out demo_run   (add --full for the paper-sized run)"),
     "eis": ("measured impedance spectra and a circuit: 'eis fit' fits every spectrum by least squares, "
-            "'eis learn' trains a physics-aware flow on them without labels and generates labeled spectra",
-            "physflow eis learn spectra/ --circuit 'R0-p(R1,CPE1)' --out run   (physflow eis fit|learn --help)"),
+            "'eis learn' trains a physics-aware flow on them without labels and generates labeled spectra, "
+            "'eis posterior' trains an amortized posterior of the parameters for their frequency grid",
+            "physflow eis learn spectra/ --circuit 'R0-p(R1,CPE1)' --out run   "
+            "(physflow eis fit|learn|posterior --help)"),
     "train": ("train a flow on your data (.npy, .csv or .npz; rows are samples) by maximum likelihood; "
               "writes the flow (config + weights), its history and loss plot to --out",
               "physflow train data.csv --kind nsf --epochs 50 --out run1"),

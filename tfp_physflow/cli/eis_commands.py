@@ -1,11 +1,13 @@
-"""physflow eis fit and eis learn: a user's measured spectra and a circuit, without Python.
+"""physflow eis fit, learn and posterior: a user's measured spectra and a circuit, without Python.
 
 fit:   every spectrum fitted by least squares (``fit_circuit``); parameters.csv, a
-       summary with units, and overlays of the median and the worst fits.
+       summary with units, and overlays of the median and the worst fits; with
+       --posterior, fits start from it and posterior.csv holds the intervals.
 learn: a physics-aware flow trained on the unlabeled spectra; its learned
        parameter ranges beside the fits', a generated labeled data set
        (generated.npz, generated.csv), figures that need no truth, the
        training history and the generator's SavedModel.
+posterior: in ``eis_posterior``.
 """
 
 import csv
@@ -15,6 +17,7 @@ import time
 
 import numpy as np
 
+from . import eis_posterior
 from .io import write_generated
 
 EXAMPLES = {
@@ -24,7 +27,7 @@ EXAMPLES = {
 
 
 def add_eis_arguments(p):
-    sub = p.add_subparsers(dest="eis_command", required=True, metavar="{fit,learn}")
+    sub = p.add_subparsers(dest="eis_command", required=True, metavar="{fit,learn,posterior}")
     fit_parser = sub.add_parser("fit", help="fit the circuit to every spectrum (least squares)",
                                 description=f"Fit a circuit to every spectrum.\n\nExample: {EXAMPLES['fit']}")
     learn_parser = sub.add_parser("learn", help="train a physics-aware flow on the spectra (no labels)",
@@ -45,7 +48,11 @@ def add_eis_arguments(p):
     fit_parser.add_argument("--restarts", type=int, default=32,
                             help="starts per spectrum (default 32; every 8th spectrum is fitted first from 4x as "
                                  "many, and half of the starts of all come from those fits)")
+    fit_parser.add_argument("--posterior", help="OUT folder of 'physflow eis posterior' for this circuit and grid: "
+                                                "every fit starts from the posterior (4 starts instead of 32) and "
+                                                "posterior.csv gets each spectrum's median and 5-95 %% interval")
     fit_parser.set_defaults(eis_handler=fit)
+    eis_posterior.add_posterior_arguments(sub)
     learn_parser.add_argument("--kind", default="linear", choices=["diagonal", "linear", "realnvp", "maf", "nsf"],
                               help="flow of the parameters (default linear)")
     learn_parser.add_argument("--epochs", type=int, default=100, help="adversarial epochs (default 100)")
@@ -76,24 +83,32 @@ def _read(args):
     return data, circuit
 
 
-def _fit(data, circuit, restarts, seed, quiet):
+def _fit(data, circuit, restarts, seed, quiet, initial=None):
     from ..physics import fit_circuit
 
     start = time.time()
+    if initial is not None:
+        if not quiet:
+            print(f"  fitting all {len(data)} spectra, each from its posterior median and 3 posterior samples")
+        return fit_circuit(data.spectra, circuit, data.frequencies, iterations=100, seed=seed, initial=initial,
+                           progress=None if quiet else _progress(start), chunk_size=128)
     if not quiet:
         print(f"  fitting every 8th spectrum first ({len(data.spectra[::8])}) from {4 * restarts} starts each, then "
               f"all {len(data)} starting from those fits")
 
-    def progress(done, total):
-        if not quiet:
-            print(f"\r  fitted {done}/{total} spectra ({time.time() - start:.0f} s)", end="\n" if done == total else "",
-                  flush=True)
-
+    progress = None if quiet else _progress(start)
     # Two passes: every 8th spectrum from 4x the starts, then all of them from those fits
     # (measured on battery spectra: median residual 1.8 % -> 0.5 %); chunks of 128: progress every few seconds.
     result = fit_circuit(data.spectra, circuit, data.frequencies, restarts=restarts, iterations=100, starts="pilot",
                          seed=seed, progress=progress, chunk_size=128)
     return result
+
+
+def _progress(start):
+    def progress(done, total):
+        print(f"\r  fitted {done}/{total} spectra ({time.time() - start:.0f} s)", end="\n" if done == total else "",
+              flush=True)
+    return progress
 
 
 def _summary(title, names, units, columns):
@@ -113,7 +128,15 @@ def fit(args):
     from ..plots import plot_fits
 
     data, circuit = _read(args)
-    result = _fit(data, circuit, args.restarts, args.seed, args.quiet)
+    served = None if args.posterior is None else eis_posterior.load(args.posterior, circuit, data.frequencies)
+    result = _fit(data, circuit, args.restarts, args.seed, args.quiet, served)
+    if served is not None:
+        summary = served.summary(data.spectra, (0.05, 0.5, 0.95), n=500)
+        eis_posterior.write_intervals(os.path.join(args.out, "posterior.csv"), data.names, circuit.parameter_names,
+                                      summary)
+        _summary("posterior medians (5 % / median / 95 % over the spectra):", circuit.parameter_names,
+                 circuit.parameter_units, {"posterior median": _quantiles(summary[:, 1])})
+        print(f"wrote {os.path.join(args.out, 'posterior.csv')} (median and 5-95 % interval per spectrum)")
     table = np.column_stack([result.parameters, result.residuals])
     header = ["name", *circuit.parameter_names, "relative_residual"]
     with open(os.path.join(args.out, "parameters.csv"), "w", newline="") as f:

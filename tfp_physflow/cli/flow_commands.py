@@ -175,6 +175,9 @@ def _draw(model, description, n, condition):
         inputs = {"n": n} if condition is None else {"n": n, "condition": tf.constant(
             condition, description.get("dtype", "float32"))}
         return model.signatures["sample"](**inputs)["samples"].numpy(), None
+    if form.startswith("tfp_physflow.circuit_posterior"):
+        raise ValueError("a circuit posterior samples given spectra: run 'physflow eis fit SPECTRA --circuit "
+                         f"{description.get('circuit')!r} --posterior DIR' (it writes posterior.csv)")
     raise ValueError(f"this SavedModel ({form or 'not from tfp_physflow'}) has no sampling signature")
 
 
