@@ -90,10 +90,9 @@ def study(circuit_text, args, export_path=None):
     # 1. Calibration.
     print(f"\n1. Calibration on {args.test} held-out simulated spectra (1000 posterior samples each)")
     print(f"{'parameter':14}{'68 % coverage':>15}{'95 % coverage':>15}")
+    cover = pf.metrics.interval_coverage(samples.transpose(1, 0, 2), truth, per_dimension=True)
     for j, name in enumerate(names):
-        cover = [np.mean((np.quantile(samples[:, :, j], (1 - m) / 2, 1) <= truth[:, j])
-                         & (truth[:, j] <= np.quantile(samples[:, :, j], (1 + m) / 2, 1))) for m in (0.68, 0.95)]
-        print(f"{name:14}{100 * cover[0]:>14.1f}%{100 * cover[1]:>14.1f}%")
+        print(f"{name:14}{100 * cover[0.68][j]:>14.1f}%{100 * cover[0.95][j]:>14.1f}%")
     ranks = (samples[:, :99] < truth[:, None]).sum(1)  # rank of the truth among 99 draws, 0..99
     pf.plots.plot_rank_histograms(ranks, 99, names).savefig(os.path.join(args.out, f"ranks_{_slug(circuit_text)}.png"))
 
@@ -204,12 +203,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer simulations and test spectra (a few minutes)")
     parser.add_argument("--out", default="out/circuit_posterior", help="folder for the SavedModel and figures")
-    parser.add_argument("--epochs", type=int, help="training epochs per posterior (default 60, quick 12)")
+    parser.add_argument("--epochs", type=int, help="training epochs per posterior (default 100, quick 12)")
     parser.add_argument("--data", help="folder of the Zhang et al. battery spectra (default: $PHYSFLOW_DATA)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args()
-    args.epochs = args.epochs or (12 if args.quick else 60)
+    args.epochs = args.epochs or (12 if args.quick else 100)
     args.steps, args.test = 200, (200 if args.quick else 500)
     args.impedance_spectra = 40 if args.quick else 200
     args.battery_stride = 8 if args.quick else 2

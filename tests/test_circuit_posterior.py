@@ -112,6 +112,10 @@ def test_sample_and_log_prob_reject_bad_spectra(trained):
             posterior.sample(z, n)
     with pytest.raises(ValueError, match="one row per spectrum"):
         posterior.log_prob(np.ones((3, 3)), z)
+    with pytest.raises(ValueError, match="on their supports"):
+        posterior.log_prob(-np.ones((2, 3)), z)
+    with pytest.raises(ValueError, match="empty"):
+        posterior.sample(z[:0], 3)
 
 
 def test_fit_circuit_from_the_posterior_is_as_accurate_as_from_random_starts(trained):
@@ -169,7 +173,7 @@ def test_exported_posterior_serves_without_the_package_and_checks_input(trained,
 
 def test_rank_and_recovery_figures_have_a_panel_per_parameter():
     rng = np.random.default_rng(0)
-    fig = pf.plots.plot_rank_histograms(rng.integers(0, 101, (200, 3)), 100, ["a", "b", "c"])
+    fig = pf.plots.plot_rank_histograms(rng.integers(0, 100, (200, 3)), 99, ["a", "b", "c"])
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 3
     truth = rng.uniform(1, 100, (50, 2))
     q = np.stack([truth * 0.9, truth, truth * 1.1])

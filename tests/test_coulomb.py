@@ -149,6 +149,10 @@ def test_inverse_problem_metrics():
     assert coverage[0.68] == pytest.approx(0.68, abs=0.03) and coverage[0.95] == pytest.approx(0.95, abs=0.02)
     overconfident = metrics.interval_coverage(0.2 * (calibrated - truth) + truth + rng.normal(size=(2000, 3)), truth)
     assert overconfident[0.95] < 0.5
+    mixed = calibrated.copy()
+    mixed[..., 2] = 0.2 * (calibrated[..., 2] - truth[:, 2]) + truth[:, 2] + 1.0  # narrow and off the truth
+    per_dimension = metrics.interval_coverage(mixed, truth, per_dimension=True)[0.95]
+    assert per_dimension.shape == (3,) and np.all(per_dimension[:2] > 0.9) and per_dimension[2] < 0.5
     with pytest.raises(ValueError, match="undefined"):
         metrics.mean_relative_error(np.zeros(3), np.ones(3))
 

@@ -96,3 +96,16 @@ def test_battery_eis_quick_prints_four_tables_on_the_measured_spectra(tmp_path):
     assert float(residual.split("median residual ")[1].split(",")[0]) < 0.02, residual
     for name in ("spectra_linear.png", "marginals_linear.png", "pairs_linear.png", "loss_linear.png"):
         assert (tmp_path / name).exists()
+
+
+@pytest.mark.slow
+def test_circuit_posterior_quick_is_calibrated_accurate_and_exported(tmp_path):
+    out = run([str(ROOT / "examples" / "circuit_posterior.py"), "--quick", "--quiet", "--out", str(tmp_path)],
+              tmp_path)
+    lines = out.splitlines()
+    start = lines.index("parameter       68 % coverage  95 % coverage")  # the first circuit's table
+    coverage = [[float(v.rstrip("%")) for v in line.split()[1:]] for line in lines[start + 1:start + 5]]
+    assert all(60 < c68 < 80 and 88 < c95 <= 100 for c68, c95 in coverage), coverage
+    ratio = next(line for line in lines if line.startswith("worst posterior-median / fit_circuit"))
+    assert float(ratio.split()[-1]) < 2.0, ratio
+    assert (tmp_path / "posterior" / "saved_model.pb").exists() and (tmp_path / "ranks_R0_p_R1_CPE1_.png").exists()

@@ -27,13 +27,14 @@ def mean_relative_error(truth, prediction):
     return float(np.mean(np.abs(truth - prediction) / np.abs(truth)))
 
 
-def interval_coverage(samples, truth, levels=(0.68, 0.95)):
+def interval_coverage(samples, truth, levels=(0.68, 0.95), per_dimension=False):
     """How often the truth falls inside central posterior intervals, per level.
 
     samples: (n, B, d) posterior draws for B cases; truth: (B, d). For each
     level, the fraction of the B * d components whose true value lies between
     the (1 - level) / 2 and (1 + level) / 2 quantiles of its n draws. A
-    calibrated posterior gives about ``level``.
+    calibrated posterior gives about ``level``. With ``per_dimension`` each
+    level maps to a (d,) array, one fraction per component.
     """
     samples, truth = np.asarray(samples, np.float64), np.asarray(truth, np.float64)
     if samples.ndim != 3 or samples.shape[1:] != truth.shape:
@@ -41,5 +42,6 @@ def interval_coverage(samples, truth, levels=(0.68, 0.95)):
     out = {}
     for level in levels:
         low, high = np.quantile(samples, [(1 - level) / 2, (1 + level) / 2], axis=0)
-        out[level] = float(np.mean((truth >= low) & (truth <= high)))
+        inside = (truth >= low) & (truth <= high)
+        out[level] = inside.mean(0) if per_dimension else float(np.mean(inside))
     return out

@@ -53,6 +53,7 @@ def _grid(path):
 
 def posterior(args):
     from ..export import export_circuit_posterior
+    from ..inverse_metrics import interval_coverage
     from ..physics import BoxPrior, Circuit, fit_circuit, fit_circuit_posterior, make_circuit_posterior
     from ..plots import plot_history
 
@@ -76,10 +77,9 @@ def posterior(args):
     truth, spectra = model.simulate(1000, seed=args.seed + 1)
     samples = model.sample(spectra, 500, seed=args.seed).numpy()
     print("coverage on 1000 held-out simulated spectra (nominal 68 % / 95 %):")
+    cover = interval_coverage(samples.transpose(1, 0, 2), truth, per_dimension=True)
     for j, name in enumerate(circuit.parameter_names):
-        cover = [np.mean((np.quantile(samples[..., j], (1 - m) / 2, 1) <= truth[:, j])
-                         & (truth[:, j] <= np.quantile(samples[..., j], (1 + m) / 2, 1))) for m in (0.68, 0.95)]
-        print(f"  {name:14}{100 * cover[0]:6.1f} % {100 * cover[1]:6.1f} %")
+        print(f"  {name:14}{100 * cover[0.68][j]:6.1f} % {100 * cover[0.95][j]:6.1f} %")
     plot_history(history, title="posterior: negative log density of simulated pairs").savefig(
         os.path.join(args.out, "loss.png"))
     history.save(os.path.join(args.out, "history.json"))

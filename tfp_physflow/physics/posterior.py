@@ -70,10 +70,14 @@ class CircuitPosterior(keras.Model):
     def log_prob(self, parameters, spectra):
         """log p(parameters | spectrum) (N,) for parameters (N, P) and spectra (N, K), in the parameters' units."""
         z = self._check_spectra(spectra)
-        params = tf.convert_to_tensor(np.asarray(parameters, self.compute_dtype))
-        if params.shape != (z.shape[0], self.circuit.num_parameters):
+        values = np.asarray(parameters, np.float64)
+        if values.shape != (z.shape[0], self.circuit.num_parameters):
             raise ValueError(f"parameters must have shape ({z.shape[0]}, {self.circuit.num_parameters}), "
-                             f"one row per spectrum, got {tuple(params.shape)}")
+                             f"one row per spectrum, got {values.shape}")
+        unit = np.array([support == "unit" for support in self.circuit.parameter_supports()])
+        if not np.all(np.isfinite(values)) or np.any(values <= 0) or np.any(values[:, unit] > 1):
+            raise ValueError("parameters must be finite and on their supports (positive; exponents in (0, 1])")
+        params = tf.constant(values, self.compute_dtype)
         log_s, feats = self.features(z)
         log_jacobian = tf.reduce_sum(tf.constant(self.powers, log_s.dtype)) * log_s
         return self.flow.log_prob(scale_free(params, log_s, self.powers), self.embedding(feats)) - log_jacobian
@@ -116,6 +120,8 @@ class CircuitPosterior(keras.Model):
                              f"frequency, got {np.shape(spectra)}")
         if not np.iscomplexobj(z):
             raise ValueError(f"spectra must be complex impedances (Z' + j Z''), got dtype {z.dtype}")
+        if not len(z):
+            raise ValueError("spectra is empty: give at least one spectrum")
         if not np.all(np.isfinite(z)) or np.any(z == 0):
             raise ValueError("spectra contain NaN, inf or zero values")
         return tf.constant(z.astype(np.complex64 if self.compute_dtype == "float32" else np.complex128))
