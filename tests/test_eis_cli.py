@@ -71,11 +71,12 @@ def test_eis_learn_generates_a_labeled_data_set_figures_and_a_generator(exports,
     assert json.loads((run / "history.json").read_text())
 
 
+@pytest.mark.slow  # trains and exports a posterior end to end (20-35 s); the Python API is tested by default
 def test_eis_posterior_trains_exports_and_starts_eis_fit(exports, capsys):
     root, truth = exports
     post = root / "posterior"
     assert main(["eis", "posterior", "--circuit", CIRCUIT, "--frequencies", str(root / "exports"), "--prior", "fits",
-                 "--epochs", "2", "--steps", "40", "--out", str(post), "--quiet"]) == 0
+                 "--epochs", "1", "--steps", "40", "--out", str(post), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "coverage on 1000 held-out simulated spectra" in out and "CPE1.alpha" in out
     assert (post / "saved_model" / "saved_model.pb").is_file() and (post / "loss.png").stat().st_size > 10_000
