@@ -217,10 +217,10 @@ def plot_recovery(truth, quantiles, names, units=None, max_points=300):
         label = _axis_label(names[i], units[i] if units else None)
         ax.set(xlabel=f"true {label}", ylabel="posterior", xscale="log" if log else "linear",
                yscale="log" if log else "linear")
-        for axis in (ax.xaxis, ax.yaxis):
-            if log:
-                axis.set_minor_formatter(plt.NullFormatter())  # a decade and a half: no crowded minor labels
-        if not log:
+        if log:  # a decade and a half: no crowded minor-tick labels
+            ax.xaxis.set_minor_formatter(plt.NullFormatter())
+            ax.yaxis.set_minor_formatter(plt.NullFormatter())
+        else:
             ax.ticklabel_format(axis="both", style="sci", scilimits=SCI_LIMITS)
     axes[0].legend(fontsize="small", loc="upper left")
     fig.tight_layout()

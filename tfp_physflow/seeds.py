@@ -15,3 +15,12 @@ def standard_normal(shape, seed=None, dtype="float32"):
     if isinstance(seed, int):
         seed = [seed, 0]
     return tf.random.stateless_normal(shape, seed=seed, dtype=dtype, alg="philox")
+
+
+def uniform(shape, seed=None, dtype="float32"):
+    """U(0, 1) noise of ``shape``, seeded as ``standard_normal``."""
+    if seed is None:
+        return tf.random.uniform(shape, dtype=dtype)
+    if isinstance(seed, int):
+        seed = [seed, 0]
+    return tf.random.stateless_uniform(shape, seed=seed, dtype=dtype, alg="philox")

@@ -98,11 +98,10 @@ class ServedPosterior:
     def sample(self, spectra, n, seed=None):
         """(N, n, P) posterior samples (NumPy) for complex spectra (N, K); ``seed`` is accepted
         for the same call as ``CircuitPosterior.sample`` but the served sampler is not seeded."""
-        z = np.asarray(spectra)
-        z = z[None] if z.ndim == 1 else z
-        if not np.iscomplexobj(z) or z.ndim != 2 or z.shape[1] != self.frequencies.size:
-            raise ValueError(f"spectra must be complex of shape (N, {self.frequencies.size}), got {z.dtype} {z.shape}")
-        chunk = max(1, 2 ** 18 // max(int(n), 1))
+        from ..physics.posterior import _count, check_spectra, chunk_for
+
+        z = check_spectra(spectra, self.frequencies.size)
+        chunk = chunk_for(_count(n))
         sample = self.module.signatures["sample_parameters"]
         return np.concatenate([sample(real=tf.constant(z[i:i + chunk].real.astype(self.dtype)),
                                       imag=tf.constant(z[i:i + chunk].imag.astype(self.dtype)),

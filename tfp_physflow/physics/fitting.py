@@ -139,14 +139,15 @@ def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=
         zc = z[start:start + chunk_size]
         n, p = len(zc), circuit.num_parameters
         lo, hi = _start_ranges(circuit, zc, omega)
-        u = rng.uniform(size=(n, restarts, p))
-        log_lo, log_hi = np.log(lo)[:, None], np.log(hi)[:, None]
-        init = np.where(is_alpha, lo[:, None] + u * (hi - lo)[:, None], np.exp(log_lo + u * (log_hi - log_lo)))
-        if starts is not None:
-            init[:, :restarts // 2] = starts[rng.integers(0, len(starts), (n, restarts // 2))]
         if initial is not None:
             draws = np.asarray(initial.sample(zc, max(restarts - 1, 15), seed=seed + start), np.float64)
             init = np.concatenate([np.median(draws, 1, keepdims=True), draws[:, :restarts - 1]], 1)
+        else:
+            u = rng.uniform(size=(n, restarts, p))
+            log_lo, log_hi = np.log(lo)[:, None], np.log(hi)[:, None]
+            init = np.where(is_alpha, lo[:, None] + u * (hi - lo)[:, None], np.exp(log_lo + u * (log_hi - log_lo)))
+        if starts is not None:
+            init[:, :restarts // 2] = starts[rng.integers(0, len(starts), (n, restarts // 2))]
         # Box: the start range widened 1e3-fold each way (alpha: logit in +-12).
         # Why: in log space a parameter that drifts towards 0 loses its
         # gradient and never comes back (seen: series R at 1e-26).

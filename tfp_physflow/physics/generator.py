@@ -70,12 +70,16 @@ def start_from_fits(parameters, circuit=DEFAULT_CIRCUIT):
     absolute deviation) of each log-parameter (logit for exponents), within
     [0.05, 1]: the untrained flow starts as a log-normal around the fits
     instead of a width of e per standard deviation in every direction.
+    Exponent scales are kept within [0.02, 0.98] (a fitted alpha of exactly 1 has no logit).
     """
     circuit = Circuit(circuit) if isinstance(circuit, str) else circuit
     parameters = np.asarray(parameters, np.float64)
     logs = circuit.unconstrained(parameters)
     spread = 1.4826 * np.median(np.abs(logs - np.median(logs, axis=0)), axis=0)
-    return {"scale": list(np.median(parameters, axis=0)), "spread": list(np.clip(spread, 0.05, 1.0))}
+    scale = np.median(parameters, axis=0)
+    unit = np.array([support == "unit" for support in circuit.parameter_supports()])
+    scale[unit] = np.clip(scale[unit], 0.02, 0.98)  # a typical exponent strictly inside (0, 1)
+    return {"scale": list(scale), "spread": list(np.clip(spread, 0.05, 1.0))}
 
 
 def initial_fits(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, num=64, seed=0):

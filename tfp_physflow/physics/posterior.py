@@ -69,7 +69,7 @@ class CircuitPosterior(keras.Model):
     # -- inference -------------------------------------------------------------------------------------------------
     def log_prob(self, parameters, spectra):
         """log p(parameters | spectrum) (N,) for parameters (N, P) and spectra (N, K), in the parameters' units."""
-        z = self._check_spectra(spectra)
+        z = self._spectra_tensor(spectra)
         values = np.asarray(parameters, np.float64)
         if values.shape != (z.shape[0], self.circuit.num_parameters):
             raise ValueError(f"parameters must have shape ({z.shape[0]}, {self.circuit.num_parameters}), "
@@ -89,9 +89,9 @@ class CircuitPosterior(keras.Model):
         in training. Works in chunks of spectra (``chunk_size``, default so
         that a chunk holds about 2^18 samples).
         """
-        z = self._check_spectra(spectra)
+        z = self._spectra_tensor(spectra)
         n = _count(n)
-        chunk_size = chunk_size or max(1, 2 ** 18 // max(n, 1))
+        chunk_size = chunk_size or chunk_for(n)
         parts = [self._sample_chunk(z[i:i + chunk_size], tf.constant(n), _chunk_seed(seed, i // chunk_size))
                  for i in range(0, z.shape[0], chunk_size)]
         return tf.concat(parts, 0)
@@ -112,19 +112,30 @@ class CircuitPosterior(keras.Model):
         x = tf.reshape(self.circuit.in_order(tf.reshape(x, [-1, self.circuit.num_parameters])), tf.shape(x))
         return tf.transpose(x, [1, 0, 2])
 
-    def _check_spectra(self, spectra):
-        z = np.asarray(spectra)
-        z = z[None] if z.ndim == 1 else z
-        if z.ndim != 2 or z.shape[1] != self.frequencies.size:
-            raise ValueError(f"spectra must have shape (N, {self.frequencies.size}), one impedance per training "
-                             f"frequency, got {np.shape(spectra)}")
-        if not np.iscomplexobj(z):
-            raise ValueError(f"spectra must be complex impedances (Z' + j Z''), got dtype {z.dtype}")
-        if not len(z):
-            raise ValueError("spectra is empty: give at least one spectrum")
-        if not np.all(np.isfinite(z)) or np.any(z == 0):
-            raise ValueError("spectra contain NaN, inf or zero values")
+    def _spectra_tensor(self, spectra):
+        z = check_spectra(spectra, self.frequencies.size)
         return tf.constant(z.astype(np.complex64 if self.compute_dtype == "float32" else np.complex128))
+
+
+def check_spectra(spectra, num_frequencies):
+    """Complex spectra (N, K) (a (K,) spectrum counts as N = 1), checked with messages that name the problem."""
+    z = np.asarray(spectra)
+    z = z[None] if z.ndim == 1 else z
+    if z.ndim != 2 or z.shape[1] != num_frequencies:
+        raise ValueError(f"spectra must have shape (N, {num_frequencies}), one impedance per training "
+                         f"frequency, got {np.shape(spectra)}")
+    if not np.iscomplexobj(z):
+        raise ValueError(f"spectra must be complex impedances (Z' + j Z''), got dtype {z.dtype}")
+    if not len(z):
+        raise ValueError("spectra is empty: give at least one spectrum")
+    if not np.all(np.isfinite(z)) or np.any(z == 0):
+        raise ValueError("spectra contain NaN, inf or zero values")
+    return z
+
+
+def chunk_for(n):
+    """Spectra per sampling call: about 2^18 samples at a time."""
+    return max(1, 2 ** 18 // max(n, 1))
 
 
 def posterior_quantiles(samples, quantiles):
@@ -169,10 +180,8 @@ def make_circuit_posterior(circuit, frequencies, prior=None, *, noise=0.01, embe
     log_s, raw = (t.numpy() for t in scale_free_features(z))
     start = start_from_fits(scale_free(params, log_s, scale_powers(circuit)).numpy(), circuit)
     unit = [i for i, s in enumerate(circuit.parameter_supports()) if s == "unit"]
-    scale = np.array(start["scale"])
-    scale[unit] = np.clip(scale[unit], 0.02, 0.98)
     flow = make_flow("cinn", circuit.num_parameters, embedding_dim, num_layers=num_layers, hidden_units=hidden_units,
-                     positive="exp", unit=unit, scale=list(scale), spread=start["spread"], dtype=dtype, seed=seed)
+                     positive="exp", unit=unit, **start, dtype=dtype, seed=seed)
     embedding = MLP(embedding_dim, embedding_units, activation="gelu", zero_init_output=False, seed=seed + 1,
                     dtype=dtype)
     return CircuitPosterior(flow, embedding, circuit, frequencies, raw.mean(0), np.maximum(raw.std(0), 1e-6), prior,

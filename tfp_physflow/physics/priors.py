@@ -10,7 +10,7 @@ prior learned from unlabeled measured spectra).
 import numpy as np
 import tensorflow as tf
 
-from ..seeds import standard_normal
+from ..seeds import standard_normal, uniform
 from .circuits import Circuit
 
 # How each parameter scales when the whole spectrum is multiplied by s:
@@ -70,7 +70,7 @@ class BoxPrior:
 
     def sample(self, n, seed=None, dtype="float32"):
         """(n, P) parameters; ``seed`` is None, an int or a shape-[2] tensor (stateless)."""
-        u = _uniform([n, self.circuit.num_parameters], seed, dtype)
+        u = uniform([n, self.circuit.num_parameters], seed, dtype)
         low, high = tf.constant(self.low, dtype), tf.constant(self.high, dtype)
         log_low, log_high = tf.math.log(low), tf.math.log(high)
         return tf.where(self.unit, low + u * (high - low), tf.exp(log_low + u * (log_high - log_low)))
@@ -117,10 +117,3 @@ def add_noise(z, level, seed=None):
     scale = level * tf.abs(z)
     return tf.complex(tf.math.real(z) + scale * e[0], tf.math.imag(z) + scale * e[1])
 
-
-def _uniform(shape, seed, dtype):
-    if seed is None:
-        return tf.random.uniform(shape, dtype=dtype)
-    if isinstance(seed, int):
-        seed = [seed, 0]
-    return tf.random.stateless_uniform(shape, seed=seed, dtype=dtype, alg="philox")
