@@ -244,6 +244,26 @@ def test_the_start_spread_is_the_robust_spread_of_log_and_logit_fits():
     assert start_from_fits(np.tile([5.0, 0.5], (100, 1)), "CPE1")["spread"] == [0.05, 0.05]  # no spread: floor
 
 
+def test_a_pretrained_flow_starts_as_the_flow_of_the_given_fits(data):
+    train, _ = data
+    rng = np.random.default_rng(1)
+    fits = np.exp(np.log(SCALE) + [0.1, 0.4, 0.8] * rng.standard_normal((1000, 3)))
+    fits[:, 0] = np.where(rng.random(1000) < 0.5, 5.0, 50.0) * np.exp(0.05 * rng.standard_normal(1000))  # two modes
+    generator = make_physics_flow("realnvp", train.spectra, train.frequencies, fits=fits, pretrain=True,
+                                  num_layers=4)
+    logs = np.log(generator.sample_parameters(4000, seed=0).numpy())
+    np.testing.assert_allclose(logs[:, 1:].mean(0), np.log(SCALE[1:]), atol=0.1)
+    near = [np.mean(np.abs(logs[:, 0] - np.log(r)) < 0.5) for r in (5.0, np.sqrt(5.0 * 50.0), 50.0)]
+    assert near[0] > 0.35 and near[1] < 0.1 and near[2] > 0.35, near  # both modes, little between them
+    plain = make_physics_flow("realnvp", train.spectra, train.frequencies, fits=fits, num_layers=4)
+    rs = np.log(plain.sample_parameters(4000, seed=0).numpy()[:, 0])
+    assert min(np.mean(np.abs(rs - np.log(r)) < 0.5) for r in (5.0, 50.0)) < 0.1  # a log-normal start: one mode
+    with pytest.raises(ValueError, match=r"fits must be \(M >= 2, 3\)"):
+        make_physics_flow("linear", train.spectra, train.frequencies, fits=fits[:, :2])
+    with pytest.raises(ValueError, match="supports"):
+        make_physics_flow("linear", train.spectra, train.frequencies, fits=-fits)
+
+
 # -- export --------------------------------------------------------------------------------------------
 
 LOADER = """

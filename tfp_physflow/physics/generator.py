@@ -83,14 +83,21 @@ def start_from_fits(parameters, circuit=DEFAULT_CIRCUIT):
 
 
 def initial_fits(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, num=64, seed=0):
-    """``fit_circuit`` parameters (num, P) of ``num`` of the spectra (no labels involved)."""
+    """``fit_circuit`` parameters (num, P) of ``num`` of the spectra (no labels involved).
+
+    The fits start from a pilot (``starts="pilot"``). Measured on 64 impedance.py
+    spectra of L0-R0-p(R1,CPE1)-p(R2,CPE2) with 1 % noise: 3-12 % of the fitted
+    parameters off the truth by more than a factor of 2, against 11-62 % from 16
+    random starts (refine 4), where fits switched an arc off; 6.5 s against 12.6 s.
+    """
     spectra = np.asarray(spectra)
     rows = np.random.default_rng(seed).permutation(len(spectra))[:num]
-    return fit_circuit(spectra[rows], circuit, frequencies, restarts=16, refine=4).parameters
+    return fit_circuit(spectra[rows], circuit, frequencies, starts="pilot").parameters
 
 
 def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, positive="exp", scale="auto",
-                      representation="bode", finite_differences=True, dtype="float32", **flow_kwargs):
+                      fits=None, pretrain=False, representation="bode", finite_differences=True, dtype="float32",
+                      **flow_kwargs):
     """Builds a PhysicsFlow for measured, unlabeled spectra.
 
     Args:
@@ -106,8 +113,14 @@ def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, po
         (``Circuit.parameter_supports``), so every spectrum the untrained flow
         makes is finite. With "exp" a learnable output scale is appended (the
         paper's diagonal scaling layer); "softplus" takes ``scale=None``.
-      scale: "auto" (start at ``fit_circuit`` of 64 spectra: ``start_from_fits``
-        sets the scale and the spread), None, or P typical magnitudes.
+      scale: "auto" (start at the fits: ``start_from_fits`` sets the scale
+        and the spread), None, or P typical magnitudes.
+      fits: (M, P) ``fit_circuit`` parameters of (some of) the spectra for
+        ``scale="auto"`` and ``pretrain``; default: ``initial_fits`` of 64 of
+        the spectra (256 with ``pretrain``).
+      pretrain: also fit the flow by maximum likelihood to the fits (batches
+        of 64, 20 % held out, patience 20), so adversarial training refines a flow of
+        the fits instead of a log-normal around them (the hybrid).
       representation, finite_differences: features the critic sees (``ImpedanceLayer``).
       **flow_kwargs: passed to ``make_flow`` (num_layers, hidden_units, ...).
     """
@@ -119,10 +132,14 @@ def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, po
     if spectra.shape[1] != len(frequencies):
         raise ValueError(f"spectra have {spectra.shape[1]} frequencies but frequencies has {len(frequencies)}")
     circuit = Circuit(circuit) if isinstance(circuit, str) else circuit
+    if isinstance(scale, str) and scale != "auto":
+        raise ValueError(f"scale must be 'auto', None or a list of magnitudes, got {scale!r}")
+    if fits is None and (pretrain or isinstance(scale, str)):
+        fits = initial_fits(spectra, circuit, frequencies, num=256 if pretrain else 64)
+    elif fits is not None:
+        fits = check_fits(fits, circuit)
     if isinstance(scale, str):
-        if scale != "auto":
-            raise ValueError(f"scale must be 'auto', None or a list of magnitudes, got {scale!r}")
-        start = start_from_fits(initial_fits(spectra, circuit, frequencies), circuit)
+        start = start_from_fits(fits, circuit)
         scale, flow_kwargs = start["scale"], {"spread": start["spread"], **flow_kwargs}
     layer = ImpedanceLayer(circuit, frequencies, representation, finite_differences, dtype=dtype)
     layer = ImpedanceLayer(circuit, frequencies, representation, finite_differences,
@@ -136,4 +153,34 @@ def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, po
         scale[unit] = np.clip(scale[unit], 0.02, 0.98)  # a typical exponent, strictly inside (0, 1)
     flow = make_flow(kind, circuit.num_parameters, positive=positive, unit=unit,
                      scale=None if scale is None else list(scale), dtype=dtype, **flow_kwargs)
+    if pretrain:
+        pretrain_on_fits(flow, fits, circuit)
     return PhysicsFlow(flow, layer, name=f"physics_{kind}", dtype=dtype)
+
+
+def check_fits(fits, circuit):
+    """(M, P) fitted parameters on their supports, as float64; a ValueError names what is wrong."""
+    fits = np.asarray(fits, np.float64)
+    if fits.ndim != 2 or fits.shape[1] != circuit.num_parameters or len(fits) < 2:
+        raise ValueError(f"fits must be (M >= 2, {circuit.num_parameters}) parameter vectors of {circuit.text!r}, "
+                         f"got shape {fits.shape}")
+    check_finite_array(fits, "fits")
+    unit = np.array([support == "unit" for support in circuit.parameter_supports()])
+    if np.any(fits <= 0) or np.any(fits[:, unit] > 1):
+        raise ValueError("fits must lie on the parameters' supports (positive; exponents in (0, 1])")
+    return fits
+
+
+def pretrain_on_fits(flow, fits, circuit, seed=0):
+    """Fits a parameter flow by maximum likelihood to fitted parameters (M, P); returns the history.
+
+    Exponents fitted at exactly 1 (the edge of their support, where the flow's
+    density vanishes) are moved to 1 - 1e-6.
+    """
+    from ..train import fit_flow
+
+    fits = check_fits(fits, circuit).copy()
+    unit = np.array([support == "unit" for support in circuit.parameter_supports()])
+    fits[:, unit] = np.minimum(fits[:, unit], 1 - 1e-6)
+    return fit_flow(flow, fits.astype(flow.dtype), epochs=200, batch_size=64, validation_split=0.2, patience=20,
+                    seed=seed, verbose=False)
