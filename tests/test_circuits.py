@@ -189,3 +189,23 @@ def test_fit_baselines_resample_the_fits_and_fit_a_log_gaussian():
     assert set(map(tuple, resampled)) <= set(map(tuple, fits))
     np.testing.assert_allclose(c.unconstrained(gaussian).mean(0), log_mean, atol=0.02)
     np.testing.assert_allclose(c.unconstrained(gaussian).std(0), 0.2, rtol=0.05)
+
+
+def test_a_flow_of_fits_learns_the_fits_distribution_on_each_support():
+    from tfp_physflow.physics import flow_of_fits
+
+    c = Circuit("R0-p(R1,CPE1)")
+    rng = np.random.default_rng(0)
+    log_mean, log_std = np.array([np.log(10), np.log(100), np.log(1e-5), 1.5]), np.array([0.1, 0.5, 1.0, 0.3])
+    fits = c.constrained(log_mean + log_std * rng.standard_normal((2000, 4)))
+    fits[:, 1] *= np.where(rng.random(2000) < 0.5, 1.0, 20.0)  # R1 bimodal: a Gaussian of the fits cannot follow it
+    draws, history = flow_of_fits(fits, c, "nsf", 4000, seed=1, epochs=30)
+    assert draws.shape == (4000, 4) and np.all(draws > 0) and np.all(draws[:, 3] < 1)
+    assert history.stop_reason
+    values = c.unconstrained(draws)
+    np.testing.assert_allclose(np.delete(values, 1, 1).mean(0), np.delete(log_mean, 1), atol=0.1)
+    np.testing.assert_allclose(np.delete(values, 1, 1).std(0), np.delete(log_std, 1), rtol=0.15)
+    middle = np.mean(np.abs(values[:, 1] - (np.log(100) + np.log(20) / 2)) < 0.3)  # the gap between the modes
+    assert middle < 0.1, middle
+    with pytest.raises(ValueError, match="at least 10"):
+        flow_of_fits(fits[:5], c, "linear", 10)
