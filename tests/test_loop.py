@@ -97,6 +97,19 @@ class NaNAfter:
         return nll + poison
 
 
+def test_an_optimizer_with_ema_leaves_the_moving_average_of_the_weights():
+    def run(**ema):
+        flow, optimizer = small_flow(), keras.optimizers.Adam(1e-2, **ema)
+        fit_flow(flow, X, epochs=3, batch_size=128, optimizer=optimizer, restore_best=False, verbose=False)
+        return [w.numpy() for w in flow.trainable_weights], optimizer
+
+    plain, _ = run()
+    averaged, optimizer = run(use_ema=True, ema_momentum=0.9)
+    for weight, average in zip(averaged, optimizer._model_variables_moving_average):  # Keras's own record
+        np.testing.assert_array_equal(weight, average.numpy())
+    assert max(np.max(np.abs(a - b)) for a, b in zip(plain, averaged)) > 1e-4  # not the last step's weights
+
+
 def test_a_non_finite_loss_rejects_the_step_stops_and_keeps_the_best_weights():
     flow = small_flow()
     optimizer = keras.optimizers.Adam(1e-2)

@@ -39,7 +39,7 @@ class AdversarialModel(keras.Model):
 
 
 def fit_adversarial(model, spectra, *, validation_spectra=None, validation_split=0.0, objective=None,
-                    batch_size=256, epochs=200, learning_rate=1e-3, optimizer=None, restore_best=False,
+                    batch_size=256, epochs=200, learning_rate=1e-3, optimizer=None, ema=0.99, restore_best=False,
                     **fit_kwargs):
     """Trains ``model.generator`` so that its spectra match measured ``spectra``; labels are never used.
 
@@ -51,6 +51,14 @@ def fit_adversarial(model, spectra, *, validation_spectra=None, validation_split
       objective: a ``WassersteinObjective`` (default settings if None).
       batch_size, epochs, learning_rate, optimizer: for the generator (the
         critic's optimizer belongs to the objective).
+      ema: the generator ends with the exponential moving average of its
+        weights over the training steps, with this momentum (Keras's
+        ``use_ema``); None keeps the last step's weights. Ignored when an
+        ``optimizer`` is given (its own ``use_ema`` applies). The average
+        steadies what the adversarial game's last steps leave: measured on
+        L0-R0-p(R1,CPE1)-p(R2,CPE2), 1,000 spectra, 20 epochs, nsf started
+        from the fits, the worst learned 5/95 % quantile was off the truth's
+        by x1.4-1.8 over 6 seeds with it, by up to x7.8 without.
       restore_best: keep the weights of the epoch with the lowest validation
         estimate. Off by default: the critic grows stronger during training,
         so its estimates of different epochs are not comparable (measured:
@@ -71,7 +79,8 @@ def fit_adversarial(model, spectra, *, validation_spectra=None, validation_split
         raise ValueError(f"model must be an AdversarialModel (a PhysicsFlow and a Critic), got {type(model).__name__}")
     if optimizer is None:
         with (fit_kwargs.get("strategy") or tf.distribute.get_strategy()).scope():
-            optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9)
+            optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9, use_ema=ema is not None,
+                                              ema_momentum=0.99 if ema is None else ema)
     features = _features(model.generator, spectra, "spectra")
     validation = None if validation_spectra is None else _features(model.generator, validation_spectra,
                                                                      "validation_spectra")

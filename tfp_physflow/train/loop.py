@@ -45,6 +45,9 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
       optimizer: a Keras optimizer (default Adam(learning_rate)); pass one
         with a schedule, e.g. ``keras.optimizers.Adam(
         keras.optimizers.schedules.PolynomialDecay(1e-3, steps, 1e-4, power=0.5))``.
+        One built with ``use_ema=True`` leaves the model with the moving
+        average of its weights at the end, as in Keras's ``fit`` (the best
+        epoch's weights instead with ``restore_best``).
       seed: seeds the split and the per-epoch shuffling (a resumed run
         shuffles exactly as the uninterrupted one would have).
       patience: stop after this many epochs without an improvement of the
@@ -108,6 +111,9 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
         if stop_reason and state.epoch < epochs:
             progress.message(stop_reason)
             break
+    for opt in optimizers:  # as Keras's own fit: an optimizer with use_ema leaves its moving average
+        if opt.use_ema and history.rows:
+            opt.finalize_variable_values([v for p in phases if p.optimizer is opt for v in p.variables])
     if restore_best:
         state.restore_best_weights()
     history.best_epoch, history.stop_reason = state.best_epoch, stop_reason or history.stop_reason
