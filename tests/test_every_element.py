@@ -84,11 +84,11 @@ def test_unit_outputs_need_a_positive_map_and_valid_indices():
         make_flow("linear", 3, positive="exp", unit=[1], scale=[1.0, 2.0, 1.0])
 
 
-def _train(circuit, dtype, epochs, n=256, scale="auto", jit_compile="auto", kind="linear"):
+def _train(circuit, dtype, epochs, n=256, scale="auto", jit_compile="auto", kind="linear", pretrain=False):
     truth, spectra = impedancepy_spectra(circuit, n, seed=3)
     if scale == "truth":  # skips the start-up fit: the fit is tested elsewhere, here the training
         scale = np.median(truth, axis=0)
-    generator = make_physics_flow(kind, spectra, F, circuit, dtype=dtype, scale=scale)
+    generator = make_physics_flow(kind, spectra, F, circuit, dtype=dtype, scale=scale, pretrain=pretrain)
     model = AdversarialModel(generator, Critic(generator.layer.num_features, hidden_units=(32, 32), dtype=dtype))
     history = fit_adversarial(model, spectra, epochs=epochs, batch_size=64, verbose=False, jit_compile=jit_compile)
     return truth, generator, history
@@ -108,14 +108,17 @@ def test_every_element_kind_trains_adversarially_from_the_first_step(circuit, dt
 
 # Every element kind; the flow kind that met the bound when measured (the linear flow's log-normal
 # misses the uniform boxes of the Wo by a factor of 2-3; several pass by a few percent). The two-arc
-# L0-R0-p(R1,CPE1)-p(R2,CPE2) is left out: measured with nsf it met the bound with 2000 spectra once and
-# missed it (x2.1 to x8 on CPE Q and L0) with 1000, 3000 and after a change in the start-up fits.
+# circuit needs the hybrid start (pretrain): from a log-normal around the fits its learned CPE Q tails
+# missed the bound by x2.1-x8 in 3 of 10 measured runs; started from a flow of the fits, with the
+# generator's moving average (fit_adversarial's ema), it met it in 7 of 7 seeds (worst x1.3-1.5).
 @pytest.mark.slow  # 20 adversarial epochs per circuit
-@pytest.mark.parametrize("circuit, kind, n", [("R0-p(R1,C1)", "linear", 1000), ("R0-p(R1,CPE1)", "linear", 1000),
-                                              ("R0-p(R1-W1,C1)", "linear", 1000), ("R0-p(R1,CPE1)-Wo1", "nsf", 1000),
-                                              ("R0-p(R1,C1)-Ws1", "linear", 2000), ("L0-R0-p(R1,CPE1)", "nsf", 1000)])
-def test_learned_ranges_cover_the_true_ranges_within_a_factor_of_two(circuit, kind, n):
-    truth, generator, history = _train(circuit, "float32", epochs=20, n=n, kind=kind)
+@pytest.mark.parametrize("circuit, kind, n, pretrain", [
+    ("R0-p(R1,C1)", "linear", 1000, False), ("R0-p(R1,CPE1)", "linear", 1000, False),
+    ("R0-p(R1-W1,C1)", "linear", 1000, False), ("R0-p(R1,CPE1)-Wo1", "nsf", 1000, False),
+    ("R0-p(R1,C1)-Ws1", "linear", 2000, False), ("L0-R0-p(R1,CPE1)", "nsf", 1000, False),
+    ("L0-R0-p(R1,CPE1)-p(R2,CPE2)", "nsf", 1000, True)])
+def test_learned_ranges_cover_the_true_ranges_within_a_factor_of_two(circuit, kind, n, pretrain):
+    truth, generator, history = _train(circuit, "float32", epochs=20, n=n, kind=kind, pretrain=pretrain)
     assert len(history) == 20
     learned = np.quantile(generator.sample_parameters(5000, seed=0).numpy(), [0.05, 0.95], axis=0)
     true = np.quantile(Circuit(circuit).in_order(truth), [0.05, 0.95], axis=0)  # the arcs' labels: fastest first
@@ -135,6 +138,17 @@ def test_parameter_figures_need_no_truth():
     assert [ax.get_xscale() for ax in axes] == ["linear", "linear", "log", "linear"]
     assert axes[2].get_xlabel() == "CPE1.Q [F s^(alpha-1)]" and axes[0].get_xlabel() == "R0 [ohm]"
     assert len(plot_pairs_2d(None, params, names, pairs=[(1, 0)], units=units).axes) == 1
+
+
+def test_marginals_compare_several_models_on_the_same_bins():
+    from tfp_physflow.plots import plot_marginals
+
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(1, 2, (500, 2))
+    fig = plot_marginals(truth, {"a": truth + 0.5, "b": truth * 0.8}, ["x", "y"])
+    first, second = fig.axes
+    assert [t.get_text() for t in first.get_legend().get_texts()] == ["truth", "a", "b"]
+    assert second.get_legend() is None and len(first.patches) == 3 * 50  # truth and two models, 50 bins each
 
 
 def test_linear_parameter_axes_of_tiny_values_get_a_power_of_ten_not_long_decimals():

@@ -59,6 +59,10 @@ def test_ecm_adversarial_quick_recovers_the_parameter_ranges(tmp_path):
     assert float(row.split()[1]) > 0.8, row  # averaged 1D-KS score
     assert "Table 1 (right)" in out and (tmp_path / "figure1.png").exists()
     assert (tmp_path / "generator" / "saved_model.pb").exists()
+    for baseline in ("fit resample", "Gaussian of fits", "diagonal flow of fits"):  # in both tables
+        assert sum(line.startswith(baseline + " ") for line in out.splitlines()) == 2, baseline
+    fits = next(line for line in out.splitlines() if line.startswith("fit resample "))
+    assert float(fits.split()[2]) > 0.9, fits  # 1 % noise, an identifiable circuit: the fits are close
 
 
 @pytest.mark.slow
@@ -96,6 +100,20 @@ def test_battery_eis_quick_prints_four_tables_on_the_measured_spectra(tmp_path):
     assert float(residual.split("median residual ")[1].split(",")[0]) < 0.02, residual
     for name in ("spectra_linear.png", "marginals_linear.png", "pairs_linear.png", "loss_linear.png"):
         assert (tmp_path / name).exists()
+    assert sum(line.startswith("linear flow of fits ") for line in out.splitlines()) == 2  # fidelity and forests
+
+
+@pytest.mark.slow
+def test_regimes_scores_every_method_against_the_truth(tmp_path):
+    out = run([str(ROOT / "examples" / "regimes.py"), "--quick", "--quiet", "--regimes", "noise 1 %", "--epochs", "5",
+               "--out", str(tmp_path)], tmp_path)
+    rows = {line.split("  ")[1].strip(): line.split()[-2:] for line in out.splitlines()
+            if line.startswith("  ") and len(line.split()) >= 3 and line.split()[-1][0] in "01"}
+    for method in ("fit resample", "Gaussian of fits", "nsf flow of fits", "linear (adversarial)", "nsf (adversarial)",
+                   "hybrid: nsf of fits, then adversarial"):
+        assert method in rows, (method, out)
+    assert float(rows["fit resample"][0]) > 0.93, rows  # 1 % noise: fits are close to the truth
+    assert "Summary" in out and (tmp_path / "regime_noise_1_pct.png").exists()
 
 
 @pytest.mark.slow

@@ -101,15 +101,18 @@ def plot_pairs_2d(truth, model, names, pairs=None, bins=30, model_label="model",
 def plot_marginals(truth, model, names, bins=50, model_label="model", units=None, reference_label="truth"):
     """Histograms of each parameter: a reference (the truth, a fit, or None) against a model.
 
+    ``model`` is an (N, P) array, or a dict {label: (N, P) array} to compare
+    several models on the same axes (``model_label`` is then unused).
     ``truth`` may be None (a user's measured data have no truth): then the
-    bins span the model's own range. Axes carry ``units`` (one per name) and
-    are logarithmic where a parameter spans more than a decade. At most
-    five panels per row.
+    bins span the (first) model's own range. Axes carry ``units`` (one per
+    name) and are logarithmic where a parameter spans more than a decade. At
+    most five panels per row.
     """
-    model = np.asarray(model)
+    models = {k: np.asarray(v) for k, v in model.items()} if isinstance(model, dict) else {
+        model_label: np.asarray(model)}
     reference = None if truth is None else np.asarray(truth)
-    span = model if reference is None else reference
-    fig, axes = _panel_grid(model.shape[1])
+    span = next(iter(models.values())) if reference is None else reference
+    fig, axes = _panel_grid(span.shape[1])
     for i, ax in enumerate(axes):
         lo, hi = np.percentile(span[:, i], [0.5, 99.5])
         log = lo > 0 and hi / lo > 10
@@ -119,12 +122,14 @@ def plot_marginals(truth, model, names, bins=50, model_label="model", units=None
             edges = np.linspace(lo - 0.3 * (hi - lo), hi + 0.3 * (hi - lo), bins + 1)
         if reference is not None:
             ax.hist(reference[:, i], edges, density=True, histtype="stepfilled", alpha=0.4, label=reference_label)
-        ax.hist(model[:, i], edges, density=True, histtype="step", lw=1.5, label=model_label)
+        for label, values in models.items():
+            ax.hist(values[:, i], edges, density=True, histtype="step", lw=1.5, label=label)
         ax.set(xlabel=_axis_label(names[i], units[i] if units else None), ylabel="density",
                xscale="log" if log else "linear")
         if not log:
             ax.ticklabel_format(axis="x", style="sci", scilimits=SCI_LIMITS)
-        ax.legend(fontsize="small")
+        if i == 0 or len(models) == 1:  # several models: one legend, on the first panel
+            ax.legend(fontsize="small" if len(models) == 1 else "x-small")
     fig.tight_layout()
     return fig
 
