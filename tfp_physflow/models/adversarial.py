@@ -58,7 +58,7 @@ def fit_adversarial(model, spectra, *, validation_spectra=None, validation_split
         steadies what the adversarial game's last steps leave: measured on
         L0-R0-p(R1,CPE1)-p(R2,CPE2), 1,000 spectra, 20 epochs, nsf started
         from the fits, the worst learned 5/95 % quantile was off the truth's
-        by x1.4-1.8 over 6 seeds with it, by up to x7.8 without.
+        by x1.3-1.5 over 6 seeds with it, by up to x7.8 without.
       restore_best: keep the weights of the epoch with the lowest validation
         estimate. Off by default: the critic grows stronger during training,
         so its estimates of different epochs are not comparable (measured:
