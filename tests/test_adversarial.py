@@ -264,6 +264,35 @@ def test_a_pretrained_flow_starts_as_the_flow_of_the_given_fits(data):
         make_physics_flow("linear", train.spectra, train.frequencies, fits=-fits)
 
 
+def test_the_noise_level_of_spectra_is_estimated_from_their_fits():
+    from tfp_physflow.physics import estimate_noise
+
+    for level in (0.01, 0.05, 0.2):
+        data = simulate_impedance(500, noise=level, seed=3)
+        estimate = estimate_noise(data.spectra, data.parameters, "Rs-p(Re,Ce)", data.frequencies)
+        assert abs(estimate / level - 1) < 0.05, (level, estimate)
+
+
+def test_generated_spectra_carry_the_noise_level_the_critic_compares_with(data):
+    train, _ = data
+    seed = tf.constant([3, 4], tf.int64)
+
+    def feature_spread(noise):  # the flow is a point mass: all spread comes from the noise
+        generator = make_physics_flow("diagonal", train.spectra, train.frequencies, scale=SCALE, spread=[1e-6] * 3,
+                                      noise=noise)
+        return generator.sample_features(2000, seed=seed)[1].numpy().std(0)
+
+    clean, small, large = feature_spread(0.0), feature_spread(0.01), feature_spread(0.05)
+    assert clean.max() < 1e-3 and small.min() > 1e-3
+    np.testing.assert_allclose(np.median(large / small), 5.0, rtol=0.1)  # the spread scales with the level
+    with pytest.raises(ValueError, match="noise must be"):
+        make_physics_flow("diagonal", train.spectra, train.frequencies, scale=SCALE, noise=-0.1)
+    with pytest.raises(ValueError, match="every spectrum"):
+        make_physics_flow("diagonal", train.spectra, train.frequencies, fits=train.parameters[:10], noise="auto")
+    auto = make_physics_flow("diagonal", train.spectra, train.frequencies, fits=train.parameters, noise="auto")
+    assert abs(auto.noise / 0.01 - 1) < 0.05  # simulate_impedance's default: 1 %
+
+
 # -- export --------------------------------------------------------------------------------------------
 
 LOADER = """

@@ -50,7 +50,7 @@ def test_eis_learn_generates_a_labeled_data_set_figures_and_a_generator(exports,
     root, _ = exports
     run = root / "learn"
     assert main(["eis", "learn", str(root / "spectra.csv"), "--circuit", CIRCUIT, "--epochs", "2", "-n", "300",
-                 "--out", str(run), "--quiet"]) == 0
+                 "--out", str(run), "--quiet", "--pretrain"]) == 0
     out = capsys.readouterr().out
     assert "linear flow" in out and "fit_circuit" in out and "2 epochs (reached 2 epochs)" in out
     generated = np.load(run / "generated.npz")

@@ -58,6 +58,9 @@ def add_eis_arguments(p):
     learn_parser.add_argument("--epochs", type=int, default=100, help="adversarial epochs (default 100)")
     learn_parser.add_argument("--batch-size", type=int, default=128)
     learn_parser.add_argument("-n", type=int, default=5000, help="generated spectra to write (default 5000)")
+    learn_parser.add_argument("--pretrain", action="store_true",
+                              help="start the flow as a flow trained on the fits (maximum likelihood), then refine it "
+                                   "adversarially (the hybrid; needed for two arcs, see the README)")
     learn_parser.set_defaults(eis_handler=learn)
 
 
@@ -162,18 +165,16 @@ def fit(args):
 def learn(args):
     from ..export import export_physics_flow
     from ..models import train_physics_flow
-    from ..physics import start_from_fits
     from ..plots import ADVERSARIAL_LABELS, plot_history, plot_marginals, plot_pairs_2d, plot_spectra_bands
 
     if args.epochs < 1 or args.n < 1:
         raise ValueError("--epochs and -n must be >= 1")
     data, circuit = _read(args)
     reference = _fit(data, circuit, 16, args.seed, args.quiet)
-    # The flow starts at the median fitted parameters (make_physics_flow's own start-up fit
-    # would fit 64 of these spectra again).
+    # The flow starts from these fits (make_physics_flow's own start-up fit would fit 64 of the spectra again).
     generator, history = train_physics_flow(args.kind, data.spectra, data.frequencies, circuit.text,
                                             epochs=args.epochs, seed=args.seed, verbose=not args.quiet,
-                                            flow_options=start_from_fits(reference.parameters, circuit),
+                                            flow_options={"fits": reference.parameters, "pretrain": args.pretrain},
                                             batch_size=min(args.batch_size, len(data)),
                                             validation_split=0.1 if len(data) >= 20 else 0.0)
     params, spectra = (t.numpy() for t in generator.sample_spectra(args.n, seed=args.seed + 1))

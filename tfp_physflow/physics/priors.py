@@ -110,6 +110,13 @@ def as_prior(prior, circuit, frequencies):
     return prior
 
 
+def componentwise_noise(z, level, seed=None):
+    """The simulator's relative noise (``simulate_impedance``): Re Z (1 + level e1) + j Im Z (1 + level e2)."""
+    real_dtype = tf.math.real(z).dtype
+    e = standard_normal(tf.concat([[2], tf.shape(z)], 0), seed, real_dtype)
+    return tf.complex(tf.math.real(z) * (1 + level * e[0]), tf.math.imag(z) * (1 + level * e[1]))
+
+
 def add_noise(z, level, seed=None):
     """Relative complex Gaussian noise: Z + level |Z| (e1 + j e2), e1, e2 ~ N(0, 1) per frequency."""
     real_dtype = tf.math.real(z).dtype
