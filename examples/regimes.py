@@ -19,8 +19,8 @@ true ones of held-out spectra (interchangeable arcs in order):
 Figures: regime_<name>.png, marginals of the truth against the best
 baseline, the flow of fits and the best physics-aware flow.
 
-    python examples/regimes.py --quick    # 1,000 training spectra, linear and nsf, 30 epochs: about 25 minutes
-    python examples/regimes.py            # 3,000, linear, realnvp and nsf, 100 epochs: about 2 hours
+    python examples/regimes.py --quick    # 1,000 training spectra, linear and nsf, 30 epochs: 21 minutes
+    python examples/regimes.py            # 3,000, linear, realnvp and nsf, 100 epochs (not yet timed)
 """
 
 import argparse
