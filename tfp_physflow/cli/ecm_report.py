@@ -67,12 +67,12 @@ def run(kinds, n_train=5000, n_val=50000, epochs=150, seed=0, out="out/ecm_adver
         plots.plot_marginals(val.parameters, params, names, model_label=kind).savefig(
             os.path.join(out, f"marginals_{kind}.png"))
 
-    start = time.time()
-    fits = fit_circuit(train.spectra, DEFAULT_CIRCUIT, train.frequencies, seed=seed).parameters
-    baselines = fit_baselines(fits, DEFAULT_CIRCUIT, n_val, seed=seed + 3,
+    start, circuit = time.time(), Circuit(DEFAULT_CIRCUIT)
+    fits = fit_circuit(train.spectra, circuit, train.frequencies, seed=seed).parameters
+    baselines = fit_baselines(fits, circuit, n_val, seed=seed + 3,
                               flows={kind: FLOW_OPTIONS.get(kind, {}) for kind in kinds})
     for name, params in baselines.items():
-        spectra = Circuit(DEFAULT_CIRCUIT).impedance(params, train.frequencies).numpy()
+        spectra = circuit.impedance(params, train.frequencies).numpy()
         scores[name] = generator_scores(params, val.parameters, spectra, val.spectra, seed=seed, n_jobs=n_jobs)
         generated[name] = (None, params)
     print(f"baselines ({', '.join(baselines)}) from fit_circuit of the {n_train} training spectra: fitted, "
@@ -102,7 +102,7 @@ def run(kinds, n_train=5000, n_val=50000, epochs=150, seed=0, out="out/ecm_adver
         rows.append(("generated", n, spectra, params))
     largest = max(generated_sizes)
     for name, params in baselines.items():
-        rows.append((name, largest, Circuit(DEFAULT_CIRCUIT).impedance(params[:largest], train.frequencies).numpy(),
+        rows.append((name, largest, circuit.impedance(params[:largest], train.frequencies).numpy(),
                      params[:largest]))
     mapes = {}
     for label, n, spectra, params in rows:

@@ -125,13 +125,7 @@ def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=
                              iterations=2 * iterations, seed=seed, chunk_size=max(1, chunk_size // 4),
                              progress=progress).parameters
     if starts is not None:
-        starts = np.asarray(starts, np.float64)
-        if starts.ndim != 2 or starts.shape[1] != circuit.num_parameters or not len(starts):
-            raise ValueError(f"starts must be (M, {circuit.num_parameters}) parameter vectors of {circuit.text!r}, "
-                             f"got shape {starts.shape}")
-        check_finite_array(starts, "starts")
-        if np.any(starts <= 0) or np.any(starts[:, is_alpha] > 1):
-            raise ValueError("starts must lie on the parameters' supports (positive; exponents in (0, 1])")
+        starts = check_parameter_rows(starts, circuit, "starts")
     rng = np.random.default_rng(seed)
     solve = _solver(circuit, f)
     params, residuals = [], []
@@ -181,6 +175,20 @@ def _check_initial(initial, circuit, frequencies, starts):
                          f"{frequencies.min():g}-{frequencies.max():g} Hz)")
     if starts is not None:
         raise ValueError("give starts or initial, not both")
+
+
+def check_parameter_rows(values, circuit, name, min_rows=1):
+    """(M, P) parameter vectors of ``circuit`` on their supports, as float64; a ValueError names what is wrong."""
+    values = np.asarray(values, np.float64)
+    if values.ndim != 2 or values.shape[1] != circuit.num_parameters or len(values) < min_rows:
+        rows = "M" if min_rows == 1 else f"M >= {min_rows}"
+        raise ValueError(f"{name} must be ({rows}, {circuit.num_parameters}) parameter vectors of {circuit.text!r}, "
+                         f"got shape {values.shape}")
+    check_finite_array(values, name)
+    unit = np.array([support == "unit" for support in circuit.parameter_supports()])
+    if np.any(values <= 0) or np.any(values[:, unit] > 1):
+        raise ValueError(f"{name} must lie on the parameters' supports (positive; exponents in (0, 1])")
+    return values
 
 
 def _solver(circuit, frequencies):

@@ -13,7 +13,7 @@ import tensorflow as tf
 from ..flows import make_flow
 from ..validation import check_finite_array
 from .circuits import DEFAULT_CIRCUIT, Circuit
-from .fitting import fit_circuit
+from .fitting import check_parameter_rows, fit_circuit
 from .layers import ImpedanceLayer
 from .priors import componentwise_noise
 
@@ -178,7 +178,7 @@ def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, po
     if fits is None and (pretrain or isinstance(scale, str) or noise == "auto"):
         fits, fitted = _initial_fit(spectra, circuit, frequencies, num=256 if pretrain else 64)
     elif fits is not None:
-        fits = check_fits(fits, circuit)
+        fits = check_parameter_rows(fits, circuit, "fits", min_rows=2)
     if noise == "auto":
         if len(fits) != len(fitted):
             raise ValueError(f"noise='auto' needs fits of every spectrum ({len(spectra)} rows), got {len(fits)}; "
@@ -204,19 +204,6 @@ def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, po
     return PhysicsFlow(flow, layer, noise=noise, name=f"physics_{kind}", dtype=dtype)
 
 
-def check_fits(fits, circuit):
-    """(M, P) fitted parameters on their supports, as float64; a ValueError names what is wrong."""
-    fits = np.asarray(fits, np.float64)
-    if fits.ndim != 2 or fits.shape[1] != circuit.num_parameters or len(fits) < 2:
-        raise ValueError(f"fits must be (M >= 2, {circuit.num_parameters}) parameter vectors of {circuit.text!r}, "
-                         f"got shape {fits.shape}")
-    check_finite_array(fits, "fits")
-    unit = np.array([support == "unit" for support in circuit.parameter_supports()])
-    if np.any(fits <= 0) or np.any(fits[:, unit] > 1):
-        raise ValueError("fits must lie on the parameters' supports (positive; exponents in (0, 1])")
-    return fits
-
-
 def pretrain_on_fits(flow, fits, circuit, seed=0):
     """Fits a parameter flow by maximum likelihood to fitted parameters (M, P); returns the history.
 
@@ -225,7 +212,7 @@ def pretrain_on_fits(flow, fits, circuit, seed=0):
     """
     from ..train import fit_flow
 
-    fits = check_fits(fits, circuit).copy()
+    fits = check_parameter_rows(fits, circuit, "fits", min_rows=2).copy()
     unit = np.array([support == "unit" for support in circuit.parameter_supports()])
     fits[:, unit] = np.minimum(fits[:, unit], 1 - 1e-6)
     return fit_flow(flow, fits.astype(flow.dtype), epochs=200, batch_size=64, validation_split=0.2, patience=20,
