@@ -49,10 +49,10 @@ def test_eis_fit_writes_parameters_summary_and_overlays(exports, capsys):
 def test_eis_learn_generates_a_labeled_data_set_figures_and_a_generator(exports, capsys):
     root, _ = exports
     run = root / "learn"
-    assert main(["eis", "learn", str(root / "spectra.csv"), "--circuit", CIRCUIT, "--epochs", "2", "-n", "300",
-                 "--out", str(run), "--quiet", "--pretrain"]) == 0
-    out = capsys.readouterr().out
-    assert "linear flow" in out and "fit_circuit" in out and "2 epochs (reached 2 epochs)" in out
+    assert main(["eis", "learn", str(root / "spectra.csv"), "--circuit", CIRCUIT, "-n", "300", "--out", str(run),
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out  # the default: an nsf flow of the fits, trained until held-out fits stop improving
+    assert "nsf flow" in out and "fit_circuit" in out and "(early stop: no improvement for 50 epochs)" in out
     generated = np.load(run / "generated.npz")
     assert generated["parameters"].shape == (300, 4) and generated["spectra"].shape == (300, 30)
     assert np.all(generated["parameters"][:, 3] < 1) and np.all(np.isfinite(generated["spectra"]))
@@ -69,6 +69,12 @@ def test_eis_learn_generates_a_labeled_data_set_figures_and_a_generator(exports,
     drawn = read_spectra(root / "drawn.csv")
     assert drawn.spectra.shape == (50, 30) and sorted(drawn.metadata) == ["CPE1.Q", "CPE1.alpha", "R0", "R1"]
     assert json.loads((run / "history.json").read_text())
+    # The physics-aware flow instead: adversarial training, here started from the flow of the fits.
+    assert main(["eis", "learn", str(root / "spectra.csv"), "--circuit", CIRCUIT, "--method", "hybrid", "--kind",
+                 "linear", "--epochs", "2", "-n", "50", "--out", str(root / "hybrid"), "--quiet"]) == 0
+    assert "linear flow" in capsys.readouterr().out and (root / "hybrid" / "loss.png").stat().st_size > 10_000
+    rows = json.loads((root / "hybrid" / "history.json").read_text())["rows"]
+    assert len(rows) == 2 and "critic_loss" in rows[0]
 
 
 @pytest.mark.slow  # trains and exports a posterior end to end (20-35 s); the Python API is tested by default
@@ -100,6 +106,8 @@ def test_eis_posterior_trains_exports_and_starts_eis_fit(exports, capsys):
     (["eis", "fit", "{d}/spectra.csv", "--circuit", "R0-p(R1,Q1)", "--out", "{d}/x"], "unknown circuit element"),
     (["eis", "fit", "{d}/spectra.csv", "--circuit", CIRCUIT, "--imaginary", "Z''", "--out", "{d}/x"],
      "named as -Z''"),
+    (["eis", "learn", "{d}/spectra.csv", "--circuit", CIRCUIT, "--epochs", "3", "--out", "{d}/x"],
+     "--epochs counts adversarial epochs"),
     (["sample", "{d}/learn/saved_model", "--out", "{d}/p.npy"], "use .csv or .npz|give --out a .csv or .npz"),
 ])
 def test_bad_input_ends_with_one_line(argv, message, exports, capsys):

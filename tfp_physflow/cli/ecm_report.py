@@ -10,7 +10,8 @@ compares random forests trained on generated and on labeled original spectra,
 saves the figures and exports the generator. Beside the flows it reports the
 baselines a user would otherwise reach for, from ``fit_circuit`` of the same
 training spectra (no labels): the fits resampled, a Gaussian of the fits, and
-a flow of each kind trained by maximum likelihood on the fits.
+a flow of each kind (and nsf, ``physflow eis learn``'s default generator)
+trained by maximum likelihood on the fits.
 """
 
 import os
@@ -69,8 +70,8 @@ def run(kinds, n_train=5000, n_val=50000, epochs=150, seed=0, out="out/ecm_adver
 
     start, circuit = time.time(), Circuit(DEFAULT_CIRCUIT)
     fits = fit_circuit(train.spectra, circuit, train.frequencies, seed=seed).parameters
-    baselines = fit_baselines(fits, circuit, n_val, seed=seed + 3,
-                              flows={kind: FLOW_OPTIONS.get(kind, {}) for kind in kinds})
+    # Flows of the fits with the library's defaults, of each kind trained and nsf (physflow eis learn's default).
+    baselines = fit_baselines(fits, circuit, n_val, seed=seed + 3, flows=dict.fromkeys([*kinds, "nsf"], {}))
     for name, params in baselines.items():
         spectra = circuit.impedance(params, train.frequencies).numpy()
         scores[name] = generator_scores(params, val.parameters, spectra, val.spectra, seed=seed, n_jobs=n_jobs)

@@ -3,10 +3,11 @@
 fit:   every spectrum fitted by least squares (``fit_circuit``); parameters.csv, a
        summary with units, and overlays of the median and the worst fits; with
        --posterior, fits start from it and posterior.csv holds the intervals.
-learn: a physics-aware flow trained on the unlabeled spectra; its learned
-       parameter ranges beside the fits', a generated labeled data set
-       (generated.npz, generated.csv), figures that need no truth, the
-       training history and the generator's SavedModel.
+learn: a generator of the circuit's parameters learned from the unlabeled
+       spectra (by default a flow trained on their fits; or a physics-aware
+       flow trained adversarially); its parameter ranges beside the fits', a
+       generated labeled data set (generated.npz, generated.csv), figures that
+       need no truth, the training history and the generator's SavedModel.
 posterior: in ``eis_posterior``.
 """
 
@@ -20,9 +21,10 @@ import numpy as np
 from . import eis_posterior
 from .io import write_generated
 
+METHODS = ("fits", "adversarial", "hybrid")
 EXAMPLES = {
     "fit": "physflow eis fit spectra/ --circuit 'R0-p(R1,CPE1)' --out fit_run",
-    "learn": "physflow eis learn spectra.csv --circuit 'R0-p(R1,CPE1)' --kind linear --epochs 100 --out learn_run",
+    "learn": "physflow eis learn spectra.csv --circuit 'R0-p(R1,CPE1)' --out learn_run",
 }
 
 
@@ -53,14 +55,17 @@ def add_eis_arguments(p):
                                                 "posterior.csv gets each spectrum's median and 5-95 %% interval")
     fit_parser.set_defaults(eis_handler=fit)
     eis_posterior.add_posterior_arguments(sub)
-    learn_parser.add_argument("--kind", default="linear", choices=["diagonal", "linear", "realnvp", "maf", "nsf"],
-                              help="flow of the parameters (default linear)")
-    learn_parser.add_argument("--epochs", type=int, default=100, help="adversarial epochs (default 100)")
-    learn_parser.add_argument("--batch-size", type=int, default=128)
+    learn_parser.add_argument("--method", default="fits", choices=METHODS,
+                              help="fits (default): the flow trained by maximum likelihood on fit_circuit of every "
+                                   "spectrum, the best generator measured (README, 'Which generator to use'); "
+                                   "adversarial: a physics-aware flow trained on the spectra against a critic "
+                                   "(Schindler & Schmid); hybrid: the flow of the fits, then adversarial")
+    learn_parser.add_argument("--kind", default="nsf", choices=["diagonal", "linear", "realnvp", "maf", "nsf"],
+                              help="flow of the parameters (default nsf)")
+    learn_parser.add_argument("--epochs", type=int,
+                              help="adversarial epochs of --method adversarial or hybrid (default 100)")
+    learn_parser.add_argument("--batch-size", type=int, default=128, help="adversarial batch size (default 128)")
     learn_parser.add_argument("-n", type=int, default=5000, help="generated spectra to write (default 5000)")
-    learn_parser.add_argument("--pretrain", action="store_true",
-                              help="start the flow as a flow trained on the fits (maximum likelihood), then refine it "
-                                   "adversarially (the hybrid; needed for two arcs, see the README)")
     learn_parser.set_defaults(eis_handler=learn)
 
 
@@ -164,19 +169,17 @@ def fit(args):
 
 def learn(args):
     from ..export import export_physics_flow
-    from ..models import train_physics_flow
     from ..plots import ADVERSARIAL_LABELS, plot_history, plot_marginals, plot_pairs_2d, plot_spectra_bands
 
-    if args.epochs < 1 or args.n < 1:
+    if args.method == "fits" and args.epochs is not None:
+        raise ValueError("--epochs counts adversarial epochs: give it with --method adversarial or hybrid "
+                         "(--method fits trains on the fits by maximum likelihood until held-out fits stop improving)")
+    epochs = 100 if args.epochs is None else args.epochs
+    if epochs < 1 or args.n < 1:
         raise ValueError("--epochs and -n must be >= 1")
     data, circuit = _read(args)
     reference = _fit(data, circuit, 16, args.seed, args.quiet)
-    # The flow starts from these fits (make_physics_flow's own start-up fit would fit 64 of the spectra again).
-    generator, history = train_physics_flow(args.kind, data.spectra, data.frequencies, circuit.text,
-                                            epochs=args.epochs, seed=args.seed, verbose=not args.quiet,
-                                            flow_options={"fits": reference.parameters, "pretrain": args.pretrain},
-                                            batch_size=min(args.batch_size, len(data)),
-                                            validation_split=0.1 if len(data) >= 20 else 0.0)
+    generator, history = _learn(args, data, circuit, reference.parameters, epochs)
     params, spectra = (t.numpy() for t in generator.sample_spectra(args.n, seed=args.seed + 1))
     names, units = circuit.parameter_names, circuit.parameter_units
     _summary(f"parameters (5 % / median / 95 %): the flow's {args.n} generated against fit_circuit on the "
@@ -191,11 +194,34 @@ def learn(args):
     plot_pairs_2d(reference.parameters, params, names, pairs=pairs, model_label=f"{args.kind} flow",
                   reference_label="fit_circuit", units=units).savefig(os.path.join(out, "pairs.png"))
     plot_spectra_bands(data.frequencies, data.spectra, spectra).savefig(os.path.join(out, "spectra.png"))
-    plot_history(history, title=f"{args.kind}: adversarial training", labels=ADVERSARIAL_LABELS, mark_best=False).savefig(
-        os.path.join(out, "loss.png"))
+    if args.method == "fits":
+        figure = plot_history(history, title=f"{args.kind} flow of the fits: maximum likelihood",
+                              labels=("training NLL (fits)", "held-out NLL (10 % of the fits)"))
+    else:
+        figure = plot_history(history, title=f"{args.kind}: adversarial training ({args.method})",
+                              labels=ADVERSARIAL_LABELS, mark_best=False)
+    figure.savefig(os.path.join(out, "loss.png"))
     history.save(os.path.join(out, "history.json"))
     export_physics_flow(generator, os.path.join(out, "saved_model"))
     print(f"{len(history)} epochs ({history.stop_reason}); wrote generated.npz and generated.csv ({args.n} "
           f"parameter vectors with their spectra), marginals.png, pairs.png, spectra.png, loss.png, "
           f"history.json and saved_model/ to {out}")
     return 0
+
+
+def _learn(args, data, circuit, fits, epochs):
+    """(generator, history): the flow of the fits, trained by maximum likelihood (--method fits), or
+    trained adversarially on the spectra, from a log-normal around the fits or from the flow of the fits."""
+    from ..models import train_physics_flow
+    from ..physics import make_physics_flow
+    from ..physics.generator import pretrain_on_fits
+
+    if args.method == "fits":
+        if not args.quiet:
+            print(f"  training the {args.kind} flow on the {len(fits)} fits (maximum likelihood)")
+        generator = make_physics_flow(args.kind, data.spectra, data.frequencies, circuit, fits=fits)
+        return generator, pretrain_on_fits(generator.flow, fits, circuit, seed=args.seed, verbose=not args.quiet)
+    return train_physics_flow(args.kind, data.spectra, data.frequencies, circuit.text, epochs=epochs, seed=args.seed,
+                              verbose=not args.quiet, flow_options={"fits": fits, "pretrain": args.method == "hybrid"},
+                              batch_size=min(args.batch_size, len(data)),
+                              validation_split=0.1 if len(data) >= 20 else 0.0)

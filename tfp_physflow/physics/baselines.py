@@ -9,6 +9,7 @@ flow reports these beside it.
 import numpy as np
 
 from .circuits import Circuit
+from .fitting import check_parameter_rows
 
 
 def resample_fits(parameters, n, seed=0):
@@ -30,28 +31,27 @@ def gaussian_of_fits(parameters, circuit, n, seed=0):
     return circuit.in_order(circuit.constrained(draws))
 
 
-def flow_of_fits(parameters, circuit, kind, n, seed=0, epochs=200, verbose=False, **flow_options):
+def flow_of_fits(parameters, circuit, kind, n, seed=0, epochs=400, verbose=False, **flow_options):
     """n parameter vectors from a flow of ``kind`` trained by maximum likelihood on the fits.
 
-    The "fit, then a flow" baseline: the fits' log-parameters (logit for
-    exponents), standardised, are the flow's data (10 % held out for early
-    stopping, patience 20); samples are mapped back onto each parameter's
-    support with interchangeable arcs in order. ``flow_options`` go to ``make_flow``.
-    Returns (parameters (n, P), the training history).
+    The "fit, then a flow" generator: a flow with outputs on each parameter's
+    support, started as a log-normal around the fits (``start_from_fits``),
+    trained on them by ``pretrain_on_fits`` (10 % held out, early stopping);
+    samples have interchangeable arcs in order. ``flow_options`` go to
+    ``make_flow``. ``make_physics_flow(kind, spectra, frequencies, circuit,
+    fits=parameters, pretrain=True)`` is the same flow behind the circuit, with
+    spectra and a SavedModel. Returns (parameters (n, P), the training history).
     """
     from ..flows import make_flow
-    from ..train import fit_flow
+    from .generator import pretrain_on_fits, start_from_fits
 
     circuit = Circuit(circuit) if isinstance(circuit, str) else circuit
-    values = circuit.unconstrained(parameters)
-    if len(values) < 10:
-        raise ValueError(f"a flow of fits needs at least 10 fitted parameter vectors, got {len(values)}")
-    mean, std = values.mean(0), values.std(0) + 1e-12
-    flow = make_flow(kind, circuit.num_parameters, seed=seed, **flow_options)
-    history = fit_flow(flow, ((values - mean) / std).astype(np.float32), epochs=epochs, validation_split=0.1,
-                       patience=20, seed=seed, verbose=verbose)
-    draws = flow.sample(int(n), seed=seed).numpy().astype(np.float64) * std + mean
-    return circuit.in_order(circuit.constrained(draws)), history
+    parameters = check_parameter_rows(parameters, circuit, "parameters", min_rows=10)
+    unit = [i for i, support in enumerate(circuit.parameter_supports()) if support == "unit"]
+    flow = make_flow(kind, circuit.num_parameters, positive="exp", unit=unit, seed=seed,
+                     **start_from_fits(parameters, circuit), **flow_options)
+    history = pretrain_on_fits(flow, parameters, circuit, seed=seed, epochs=epochs, verbose=verbose)
+    return circuit.in_order(flow.sample(int(n), seed=seed).numpy().astype(np.float64)), history
 
 
 def fit_baselines(parameters, circuit, n, seed=0, flows=None):
