@@ -59,7 +59,7 @@ def test_ecm_adversarial_quick_recovers_the_parameter_ranges(tmp_path):
     assert float(row.split()[1]) > 0.8, row  # averaged 1D-KS score
     assert "Table 1 (right)" in out and (tmp_path / "figure1.png").exists()
     assert (tmp_path / "generator" / "saved_model.pb").exists()
-    for baseline in ("fit resample", "Gaussian of fits", "diagonal flow of fits"):  # in both tables
+    for baseline in ("fit resample", "Gaussian of fits", "diagonal flow of fits", "nsf flow of fits"):  # both tables
         assert sum(line.startswith(baseline + " ") for line in out.splitlines()) == 2, baseline
     fits = next(line for line in out.splitlines() if line.startswith("fit resample "))
     assert float(fits.split()[2]) > 0.9, fits  # 1 % noise, an identifiable circuit: the fits are close
@@ -100,7 +100,8 @@ def test_battery_eis_quick_prints_four_tables_on_the_measured_spectra(tmp_path):
     assert float(residual.split("median residual ")[1].split(",")[0]) < 0.02, residual
     for name in ("spectra_linear.png", "marginals_linear.png", "pairs_linear.png", "loss_linear.png"):
         assert (tmp_path / name).exists()
-    assert sum(line.startswith("linear flow of fits ") for line in out.splitlines()) == 2  # fidelity and forests
+    for baseline in ("linear flow of fits ", "nsf flow of fits "):  # in the fidelity and the forests tables
+        assert sum(line.startswith(baseline) for line in out.splitlines()) == 2, baseline
 
 
 @pytest.mark.slow

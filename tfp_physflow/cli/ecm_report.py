@@ -69,7 +69,7 @@ def run(kinds, n_train=5000, n_val=50000, epochs=150, seed=0, out="out/ecm_adver
             os.path.join(out, f"marginals_{kind}.png"))
 
     start, circuit = time.time(), Circuit(DEFAULT_CIRCUIT)
-    fits = fit_circuit(train.spectra, circuit, train.frequencies, seed=seed).parameters
+    fits = fit_circuit(train.spectra, circuit, train.frequencies, starts="pilot", seed=seed).parameters
     # Flows of the fits with the library's defaults, of each kind trained and nsf (physflow eis learn's default).
     baselines = fit_baselines(fits, circuit, n_val, seed=seed + 3, flows=dict.fromkeys([*kinds, "nsf"], {}))
     for name, params in baselines.items():
