@@ -37,3 +37,21 @@ def _docstring_names(doctest_namespace):
 
     doctest_namespace.update({"np": np, "tf": tf, "keras": keras, "pf": pf})
     doctest_namespace.update({name: getattr(pf, name) for name in pf.__all__})
+
+
+@pytest.fixture(scope="session")
+def tensorboard_scalars():
+    """A reader of TensorBoard event files: folder -> {tag: [(step, value)]}."""
+    import glob
+
+    import tensorflow as tf
+
+    def read(folder):
+        found = {}
+        for path in sorted(glob.glob(f"{folder}/events.out.tfevents.*")):
+            for event in tf.compat.v1.train.summary_iterator(path):
+                for value in event.summary.value:
+                    found.setdefault(value.tag, []).append((event.step, float(tf.make_ndarray(value.tensor))))
+        return found
+
+    return read

@@ -1,5 +1,6 @@
 """The physflow command."""
 
+import json
 import shutil
 import subprocess
 
@@ -61,12 +62,12 @@ def workdir(tmp_path_factory):
 def trained_run(workdir):
     run = workdir / "run"
     assert main(["train", str(workdir / "moons.csv"), "--kind", "realnvp", "--layers", "3", "--epochs", "15",
-                 "--out", str(run), "--quiet"]) == 0
+                 "--out", str(run), "--quiet", "--tensorboard", str(workdir / "tb")]) == 0
     assert main(["export", str(run), str(run / "saved_model")]) == 0
     return run
 
 
-def test_train_then_export_info_sample_and_evaluate(trained_run, workdir, capsys):
+def test_train_then_export_info_sample_and_evaluate(trained_run, workdir, capsys, tensorboard_scalars):
     capsys.readouterr()
     model = str(trained_run / "saved_model")
     assert main(["info", model]) == 0
@@ -87,6 +88,9 @@ def test_train_then_export_info_sample_and_evaluate(trained_run, workdir, capsys
     ks = float(out.split("1D-KS ")[1].split(",")[0])
     assert ks > 0.9
     assert (trained_run / "loss.png").exists() and (trained_run / "history.json").exists()
+    rows = json.loads((trained_run / "history.json").read_text())["rows"]  # --tensorboard: the same losses
+    logged = tensorboard_scalars(workdir / "tb" / "validation")["epoch_loss"]
+    np.testing.assert_allclose([v for _, v in logged], [r["val_loss"] for r in rows], rtol=1e-6)
 
 
 def test_conditional_train_and_sample(workdir, capsys):
@@ -134,6 +138,7 @@ def test_classify_trains_reports_and_exports(tmp_path, capsys):
     (["train", "{d}/nan.csv", "--out", "{d}/x"], "NaN or inf (first in row 2)"),
     (["train", "{d}/moons.csv", "--kind", "cinn", "--out", "{d}/x"], "kind 'cinn' is conditional"),
     (["train", "{d}/data.json", "--out", "{d}/x"], "unknown format"),
+    (["train", "{d}/moons.csv", "--tensorboard", "{d}/moons.csv", "--out", "{d}/x"], "cannot create the log folder"),
     (["export", "{d}", "{d}/sm"], "holds no trained flow"),
     (["info", "{d}"], "not a SavedModel"),
     (["evaluate", "{run}/saved_model", "{d}/three.csv"], "has 3 columns, expected 2"),

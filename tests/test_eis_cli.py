@@ -46,7 +46,7 @@ def test_eis_fit_writes_parameters_summary_and_overlays(exports, capsys):
     assert (root / "fit" / "fits.png").stat().st_size > 10_000
 
 
-def test_eis_learn_generates_a_labeled_data_set_figures_and_a_generator(exports, capsys):
+def test_eis_learn_generates_a_labeled_data_set_figures_and_a_generator(exports, capsys, tensorboard_scalars):
     root, _ = exports
     run = root / "learn"
     assert main(["eis", "learn", str(root / "spectra.csv"), "--circuit", CIRCUIT, "-n", "300", "--out", str(run),
@@ -71,10 +71,15 @@ def test_eis_learn_generates_a_labeled_data_set_figures_and_a_generator(exports,
     assert json.loads((run / "history.json").read_text())
     # The physics-aware flow instead: adversarial training, here started from the flow of the fits.
     assert main(["eis", "learn", str(root / "spectra.csv"), "--circuit", CIRCUIT, "--method", "hybrid", "--kind",
-                 "linear", "--epochs", "2", "-n", "50", "--out", str(root / "hybrid"), "--quiet"]) == 0
+                 "linear", "--epochs", "2", "-n", "50", "--out", str(root / "hybrid"), "--quiet", "--tensorboard",
+                 str(root / "tb")]) == 0
     assert "linear flow" in capsys.readouterr().out and (root / "hybrid" / "loss.png").stat().st_size > 10_000
     rows = json.loads((root / "hybrid" / "history.json").read_text())["rows"]
     assert len(rows) == 2 and "critic_loss" in rows[0]
+    logged = tensorboard_scalars(root / "tb" / "train")  # each phase's loss and the learning rate, per epoch
+    np.testing.assert_allclose([v for _, v in logged["epoch_generator_loss"]], [r["generator_loss"] for r in rows],
+                               rtol=1e-6)
+    assert len(logged["epoch_learning_rate"]) == 2
 
 
 @pytest.mark.slow  # trains and exports a posterior end to end (20-35 s); the Python API is tested by default

@@ -23,6 +23,7 @@ from ..export import export_physics_flow
 from ..metrics import generator_scores, spectrum_regression_features, supervised_mape
 from ..models.adversarial import train_physics_flow
 from ..physics import DEFAULT_CIRCUIT, Circuit, fit_baselines, fit_circuit
+from .io import tensorboard_callbacks
 
 PAPER_LEFT = {"diagonal": (0.928, 0.874, 0.558, 0.946), "linear": (0.919, 0.857, 0.567, 0.949),
               "realnvp": (0.925, 0.851, 0.581, 0.934), "nsf": (0.902, 0.821, 0.576, 0.887)}
@@ -41,10 +42,11 @@ def _cells(ours, reference, digits):
 
 
 def run(kinds, n_train=5000, n_val=50000, epochs=150, seed=0, out="out/ecm_adversarial", verbose=True,
-        generated_sizes=(5000, 25000, 50000), paper=True, n_jobs=None):
+        generated_sizes=(5000, 25000, 50000), paper=True, n_jobs=None, tensorboard=None):
     """Runs the experiment, prints both tables (beside the paper's when ``paper``), writes
     figures and the SavedModel of the linear flow (else the first) to ``out``; returns the scores.
-    ``n_jobs``: processes of the random forests (scikit-learn's meaning; None is one)."""
+    ``n_jobs``: processes of the random forests (scikit-learn's meaning; None is one). ``tensorboard``: a
+    folder for TensorBoard logs of each flow's training (a subfolder per kind)."""
     os.makedirs(out, exist_ok=True)
     train = simulate_impedance(n_train, seed=seed + 1)
     val = simulate_impedance(n_val, seed=seed + 2)
@@ -56,7 +58,8 @@ def run(kinds, n_train=5000, n_val=50000, epochs=150, seed=0, out="out/ecm_adver
         start = time.time()
         generator, history = train_physics_flow(kind, train.spectra, train.frequencies, epochs=epochs, seed=seed,
                                                 validation_spectra=val.spectra[:5000], verbose=verbose,
-                                                flow_options=FLOW_OPTIONS.get(kind, {}))
+                                                flow_options=FLOW_OPTIONS.get(kind, {}),
+                                                callbacks=tensorboard_callbacks(tensorboard, kind))
         params, spectra = (t.numpy() for t in generator.sample_spectra(n_val, seed=seed + 3))
         scores[kind] = generator_scores(params, val.parameters, spectra, val.spectra, seed=seed, n_jobs=n_jobs)
         generated[kind] = (generator, params)

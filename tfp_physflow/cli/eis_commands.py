@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from . import eis_posterior
-from .io import write_generated
+from .io import add_tensorboard_argument, tensorboard_callbacks, write_generated
 
 METHODS = ("fits", "adversarial", "hybrid")
 EXAMPLES = {
@@ -66,6 +66,7 @@ def add_eis_arguments(p):
                               help="adversarial epochs of --method adversarial or hybrid (default 100)")
     learn_parser.add_argument("--batch-size", type=int, default=128, help="adversarial batch size (default 128)")
     learn_parser.add_argument("-n", type=int, default=5000, help="generated spectra to write (default 5000)")
+    add_tensorboard_argument(learn_parser)
     learn_parser.set_defaults(eis_handler=learn)
 
 
@@ -177,9 +178,10 @@ def learn(args):
     epochs = 100 if args.epochs is None else args.epochs
     if epochs < 1 or args.n < 1:
         raise ValueError("--epochs and -n must be >= 1")
+    callbacks = tensorboard_callbacks(args.tensorboard)
     data, circuit = _read(args)
     reference = _fit(data, circuit, 16, args.seed, args.quiet)
-    generator, history = _learn(args, data, circuit, reference.parameters, epochs)
+    generator, history = _learn(args, data, circuit, reference.parameters, epochs, callbacks)
     params, spectra = (t.numpy() for t in generator.sample_spectra(args.n, seed=args.seed + 1))
     names, units = circuit.parameter_names, circuit.parameter_units
     _summary(f"parameters (5 % / median / 95 %): the flow's {args.n} generated against fit_circuit on the "
@@ -209,7 +211,7 @@ def learn(args):
     return 0
 
 
-def _learn(args, data, circuit, fits, epochs):
+def _learn(args, data, circuit, fits, epochs, callbacks):
     """(generator, history): the flow of the fits, trained by maximum likelihood (--method fits), or
     trained adversarially on the spectra, from a log-normal around the fits or from the flow of the fits."""
     from ..models import train_physics_flow
@@ -220,8 +222,9 @@ def _learn(args, data, circuit, fits, epochs):
         if not args.quiet:
             print(f"  training the {args.kind} flow on the {len(fits)} fits (maximum likelihood)")
         generator = make_physics_flow(args.kind, data.spectra, data.frequencies, circuit, fits=fits)
-        return generator, pretrain_on_fits(generator.flow, fits, circuit, seed=args.seed, verbose=not args.quiet)
+        return generator, pretrain_on_fits(generator.flow, fits, circuit, seed=args.seed, verbose=not args.quiet,
+                                           callbacks=callbacks)
     return train_physics_flow(args.kind, data.spectra, data.frequencies, circuit.text, epochs=epochs, seed=args.seed,
                               verbose=not args.quiet, flow_options={"fits": fits, "pretrain": args.method == "hybrid"},
                               batch_size=min(args.batch_size, len(data)),
-                              validation_split=0.1 if len(data) >= 20 else 0.0)
+                              validation_split=0.1 if len(data) >= 20 else 0.0, callbacks=callbacks)

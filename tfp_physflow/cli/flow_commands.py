@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from .io import read_array, write_array, write_generated
+from .io import add_tensorboard_argument, read_array, tensorboard_callbacks, write_array, write_generated
 
 CONFIG, WEIGHTS = "flow.json", "flow.weights.h5"
 
@@ -30,6 +30,7 @@ def add_train_arguments(p):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="folder for flow.json, flow.weights.h5, history.json and loss.png")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_tensorboard_argument(p)
 
 
 def train(args):
@@ -57,7 +58,7 @@ def train(args):
     history = fit_flow(flow, x.astype("float32"), None if condition is None else condition.astype("float32"),
                        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                        validation_split=args.validation_split, patience=args.patience, seed=args.seed,
-                       verbose=not args.quiet)
+                       verbose=not args.quiet, callbacks=tensorboard_callbacks(args.tensorboard))
     os.makedirs(args.out, exist_ok=True)
     flow.save_weights(os.path.join(args.out, WEIGHTS))
     with open(os.path.join(args.out, CONFIG), "w") as f:

@@ -97,3 +97,25 @@ def write_generated(path, frequencies, names, parameters, spectra):
         spectra_table(frequencies, spectra, metadata=dict(zip(names, parameters.T))).to_csv(path, index=False)
     else:
         raise ValueError(f"parameters with their spectra go to a .csv or .npz file, got {path!r}")
+
+
+def add_tensorboard_argument(parser):
+    parser.add_argument("--tensorboard", metavar="DIR",
+                        help="write TensorBoard logs (each epoch's losses, per phase, and the learning rate) to DIR; "
+                             "watch them with: tensorboard --logdir DIR")
+
+
+def tensorboard_callbacks(directory, run=None):
+    """[keras.callbacks.TensorBoard] writing to ``directory`` (its subfolder ``run``), or [] without one."""
+    if directory is None:
+        return []
+    import keras
+
+    path = os.path.join(directory, run) if run else directory
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"--tensorboard {directory}: cannot create the log folder ({err.strerror})") from None
+    if not os.access(path, os.W_OK):
+        raise ValueError(f"--tensorboard {directory}: the log folder is not writable")
+    return [keras.callbacks.TensorBoard(path, write_graph=False)]

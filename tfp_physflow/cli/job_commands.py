@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from .io import read_array
+from .io import add_tensorboard_argument, read_array
 
 
 def _kinds():
@@ -27,6 +27,7 @@ def add_demo_arguments(p):
     p.add_argument("--jobs", type=int, default=-1,
                    help="processes for the random forests of the scores (default -1: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_tensorboard_argument(p)
 
 
 def demo(args):
@@ -37,7 +38,7 @@ def demo(args):
         raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
     sizes = {} if args.full else {"n_train": 2000, "n_val": 5000, "generated_sizes": (2000, 5000)}
     ecm_report.run([args.kind], epochs=args.epochs or (150 if args.full else 60), seed=args.seed, out=args.out,
-                   verbose=not args.quiet, paper=args.full, n_jobs=args.jobs, **sizes)
+                   verbose=not args.quiet, paper=args.full, n_jobs=args.jobs, tensorboard=args.tensorboard, **sizes)
     print(f"serve it: saved_model_cli show --dir {os.path.join(args.out, 'generator')} --all")
     return 0
 

@@ -206,7 +206,7 @@ def make_physics_flow(kind, spectra, frequencies, circuit=DEFAULT_CIRCUIT, *, po
     return PhysicsFlow(flow, layer, noise=noise, name=f"physics_{kind}", dtype=dtype)
 
 
-def pretrain_on_fits(flow, fits, circuit, seed=0, epochs=400, verbose=False):
+def pretrain_on_fits(flow, fits, circuit, seed=0, epochs=400, verbose=False, callbacks=None):
     """Fits a parameter flow by maximum likelihood to fitted parameters (M, P); returns the history.
 
     Batches of M/16 within [64, 256], 10 % of the fits held out, the learning rate decayed from
@@ -217,7 +217,7 @@ def pretrain_on_fits(flow, fits, circuit, seed=0, epochs=400, verbose=False):
     with the fits resampled (0.989 / 0.983); at a constant 1e-3, 0.978-0.986 /
     0.966-0.977; with a patience of 20, stopped after 28-72 epochs, down to
     0.961. Exponents fitted at exactly 1 (the edge of their support, where the
-    flow's density vanishes) are moved to 1 - 1e-6.
+    flow's density vanishes) are moved to 1 - 1e-6. ``callbacks``: Keras callbacks of the run.
     """
     from ..train import fit_flow
 
@@ -228,4 +228,4 @@ def pretrain_on_fits(flow, fits, circuit, seed=0, epochs=400, verbose=False):
     steps = 100 * -(-int(0.9 * len(fits)) // batch)  # 100 epochs of batches
     decay = keras.optimizers.schedules.PolynomialDecay(1e-3, max(steps, 1), 1e-4)
     return fit_flow(flow, fits.astype(flow.dtype), epochs=epochs, batch_size=batch, validation_split=0.1, patience=50,
-                    optimizer=keras.optimizers.Adam(decay), seed=seed, verbose=verbose)
+                    optimizer=keras.optimizers.Adam(decay), seed=seed, verbose=verbose, callbacks=callbacks)

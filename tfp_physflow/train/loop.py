@@ -14,6 +14,7 @@ import warnings
 import keras
 import tensorflow as tf
 
+from .callbacks import Callbacks
 from .checkpoints import RunState
 from .data import split_sources
 from .phases import resolve_phases
@@ -23,7 +24,7 @@ from .steps import CompiledSteps
 
 def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_size=256, epochs=100,
         optimizer=None, learning_rate=1e-3, seed=0, patience=None, min_delta=0.0, min_rel_change=None,
-        restore_best=True, jit_compile="auto", strategy=None, checkpoint_dir=None, verbose=True):
+        restore_best=True, jit_compile="auto", strategy=None, checkpoint_dir=None, callbacks=None, verbose=True):
     """Trains ``model`` by minimising the mean of ``loss`` over minibatches.
 
     Args:
@@ -62,6 +63,12 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
       strategy: a ``tf.distribute.Strategy`` (default: the current one).
       checkpoint_dir: if given, state is saved there after every epoch and a
         run started again with the same arguments resumes from it.
+      callbacks: ``keras.callbacks.Callback`` objects (TensorBoard, CSVLogger,
+        EarlyStopping, ReduceLROnPlateau, TerminateOnNaN, your own), called at
+        Keras's hooks with logs ``loss``, ``val_loss``, ``<phase>_loss`` and
+        ``learning_rate`` (``train.callbacks``); ``model.stop_training`` ends the
+        run. A resumed run calls them from the epoch it resumes at; their own
+        state (an EarlyStopping's wait) is not checkpointed.
       verbose: show the progress bar.
     Returns:
       A ``History``; ``history.stop_reason`` says why training ended. A
@@ -70,6 +77,7 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
     """
     strategy = strategy or tf.distribute.get_strategy()
     _check_model_in_scope(model, strategy)
+    hooks = Callbacks(callbacks, model, epochs)
     dtype = getattr(model, "compute_dtype", "float32")
     train_source, val_source = split_sources(data, validation_data, validation_split, seed, dtype)
     with strategy.scope():
@@ -85,24 +93,48 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
         progress.message(f"resumed from {checkpoint_dir} after epoch {state.epoch}")
 
     steps = CompiledSteps(model, loss, phases, strategy, jit_compile)
+    with hooks.attached(optimizers[0]):
+        stop_reason = _epochs(steps, phases, optimizer, state, history, progress, hooks, train_source,
+                              val_source, batch_size, seed, epochs, min_delta, patience, min_rel_change)
+        for opt in optimizers:  # as Keras's own fit: an optimizer with use_ema leaves its moving average
+            if opt.use_ema and history.rows:
+                opt.finalize_variable_values([v for p in phases if p.optimizer is opt for v in p.variables])
+        hooks.on_train_end(dict(history.rows[-1]) if history.rows else {})
+    if restore_best:
+        state.restore_best_weights()
+    history.best_epoch, history.stop_reason = state.best_epoch, stop_reason or history.stop_reason
+    return history
+
+
+def _epochs(steps, phases, optimizer, state, history, progress, hooks, train_source, val_source, batch_size,
+            seed, epochs, min_delta, patience, min_rel_change):
+    """The epochs from ``state.epoch`` on; returns why they ended (None: a resumed run had ended already)."""
     stop_reason = None
+    hooks.on_train_begin()
     for epoch in range(state.epoch, epochs):
         progress.start_epoch(epoch)
+        hooks.on_epoch_begin(epoch)
         start = time.perf_counter()
-        phase_losses, stop_reason = steps.train_epoch(train_source.batches(batch_size, seed, epoch), progress)
+        phase_losses, stop_reason = steps.train_epoch(train_source.batches(batch_size, seed, epoch), progress, hooks)
         if stop_reason:
             progress.message(stop_reason)
-            warnings.warn(stop_reason, RuntimeWarning, stacklevel=2)
+            warnings.warn(stop_reason, RuntimeWarning, stacklevel=3)
             break
         train_loss = phase_losses[0]
         val_loss = None if val_source is None else steps.evaluate(val_source.batches(batch_size))
         monitored = train_loss if val_loss is None else val_loss
         improved = state.record(epoch, monitored, min_delta)
         extra = {f"{p.name}_loss": v for p, v in zip(phases, phase_losses)} if len(phases) > 1 else {}
+        learning_rate = _current_lr(optimizer)
         history.append(epoch=epoch + 1, loss=train_loss, val_loss=val_loss, **extra,
-                       seconds=time.perf_counter() - start, learning_rate=_current_lr(optimizer))
+                       seconds=time.perf_counter() - start, learning_rate=learning_rate)
         progress.end_epoch(train_loss, val_loss, "" if improved else f" (best {state.best_loss:.4f})")
+        logs = {"loss": train_loss, **({} if val_loss is None else {"val_loss": val_loss}), **extra,
+                "learning_rate": learning_rate}
+        hooks.on_epoch_end(epoch, logs)
         stop_reason = _early_stop(history, state, patience, min_rel_change)
+        if stop_reason is None and hooks.stop_training:
+            stop_reason = "stopped by a callback (model.stop_training)"
         state.epoch = epoch + 1
         if stop_reason is None and state.epoch == epochs:
             stop_reason = f"reached {epochs} epochs"
@@ -111,13 +143,7 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
         if stop_reason and state.epoch < epochs:
             progress.message(stop_reason)
             break
-    for opt in optimizers:  # as Keras's own fit: an optimizer with use_ema leaves its moving average
-        if opt.use_ema and history.rows:
-            opt.finalize_variable_values([v for p in phases if p.optimizer is opt for v in p.variables])
-    if restore_best:
-        state.restore_best_weights()
-    history.best_epoch, history.stop_reason = state.best_epoch, stop_reason or history.stop_reason
-    return history
+    return stop_reason
 
 
 def _current_lr(optimizer):
