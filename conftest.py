@@ -3,6 +3,10 @@
 - TensorFlow is quiet and imported once per test run.
 - Docstring examples see ``np``, ``tf``, ``keras``, ``pf`` and every name of
   ``tfp_physflow.__all__``, as after ``from tfp_physflow import *``.
+- Tests run on two workers (pytest-xdist ``--dist loadgroup``): every test
+  file is one group, as module-scoped fixtures are built once; a test that
+  carries its own ``xdist_group`` (the README's independent chains of
+  examples) is placed on its own.
 - ``@pytest.mark.shared_data("rrlyrae/RRLyrae.fit", ...)`` marks a test that
   reads the project's real data in ``../shared/data``; where a file is absent
   the test is skipped with a reason that names it.
@@ -16,6 +20,12 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 def pytest_runtest_setup(item):

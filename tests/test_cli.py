@@ -159,13 +159,14 @@ def test_bad_input_ends_with_one_clear_line_and_status_2(argv, message, workdir,
 
 
 @pytest.mark.slow
-def test_demo_runs_the_main_job(tmp_path):
+def test_demo_runs_the_main_job(tmp_path, tensorboard_scalars):
     exe = shutil.which("physflow")
-    out = subprocess.run([exe, "demo", "--quiet", "--out", str(tmp_path)], capture_output=True, text=True,
-                         timeout=1200)
+    out = subprocess.run([exe, "demo", "--quiet", "--out", str(tmp_path), "--tensorboard", str(tmp_path / "tb")],
+                         capture_output=True, text=True, timeout=1200)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Table 1 (left)" in out.stdout and "Table 1 (right)" in out.stdout
     row = next(line for line in out.stdout.splitlines() if line.startswith("linear "))
     assert float(row.split()[1]) > 0.8  # averaged 1D-KS score
     for name in ("figure1.png", "loss_linear.png", "marginals_linear.png", "generator/saved_model.pb"):
         assert (tmp_path / name).exists()
+    assert len(tensorboard_scalars(tmp_path / "tb" / "linear" / "train")["epoch_critic_loss"]) == 60
