@@ -5,7 +5,6 @@ import csv
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from tfp_physflow import AdversarialModel, fit_adversarial, make_flow, make_physics_flow
 from tfp_physflow.data import simulate_impedance, two_moons
