@@ -30,7 +30,7 @@ class Callbacks:
             if not isinstance(c, keras.callbacks.Callback):
                 raise TypeError(f"callbacks must be keras.callbacks.Callback objects, got {type(c).__name__}")
         self.model, self.optimizer, self.enabled = model, None, bool(callbacks)
-        self.list = keras.callbacks.CallbackList(callbacks, model=model, epochs=epochs, verbose=0) if callbacks else None
+        self.list = keras.callbacks.CallbackList(callbacks, model=model, epochs=epochs, verbose=0)
         self._saved = {}
 
     def attached(self, optimizer):
@@ -57,15 +57,3 @@ class Callbacks:
     @property
     def stop_training(self):
         return self.enabled and bool(self.model.__dict__.get("stop_training", False))
-
-    def __getattr__(self, hook):
-        """Keras's hooks (``on_epoch_end(epoch, logs)``, ...): no-ops without callbacks."""
-        if not hook.startswith("on_"):
-            raise AttributeError(hook)
-        if self.list is None:
-            return _nothing
-        return getattr(self.list, hook)
-
-
-def _nothing(*args, **kwargs):
-    return None

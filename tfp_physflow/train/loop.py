@@ -99,7 +99,7 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
         for opt in optimizers:  # as Keras's own fit: an optimizer with use_ema leaves its moving average
             if opt.use_ema and history.rows:
                 opt.finalize_variable_values([v for p in phases if p.optimizer is opt for v in p.variables])
-        hooks.on_train_end(dict(history.rows[-1]) if history.rows else {})
+        hooks.list.on_train_end(dict(history.rows[-1]) if history.rows else {})
     if restore_best:
         state.restore_best_weights()
     history.best_epoch, history.stop_reason = state.best_epoch, stop_reason or history.stop_reason
@@ -110,10 +110,10 @@ def _epochs(steps, phases, optimizer, state, history, progress, hooks, train_sou
             seed, epochs, min_delta, patience, min_rel_change):
     """The epochs from ``state.epoch`` on; returns why they ended (None: a resumed run had ended already)."""
     stop_reason = None
-    hooks.on_train_begin()
+    hooks.list.on_train_begin()
     for epoch in range(state.epoch, epochs):
         progress.start_epoch(epoch)
-        hooks.on_epoch_begin(epoch)
+        hooks.list.on_epoch_begin(epoch)
         start = time.perf_counter()
         phase_losses, stop_reason = steps.train_epoch(train_source.batches(batch_size, seed, epoch), progress, hooks)
         if stop_reason:
@@ -131,7 +131,7 @@ def _epochs(steps, phases, optimizer, state, history, progress, hooks, train_sou
         progress.end_epoch(train_loss, val_loss, "" if improved else f" (best {state.best_loss:.4f})")
         logs = {"loss": train_loss, **({} if val_loss is None else {"val_loss": val_loss}), **extra,
                 "learning_rate": learning_rate}
-        hooks.on_epoch_end(epoch, logs)
+        hooks.list.on_epoch_end(epoch, logs)
         stop_reason = _early_stop(history, state, patience, min_rel_change)
         if stop_reason is None and hooks.stop_training:
             stop_reason = "stopped by a callback (model.stop_training)"

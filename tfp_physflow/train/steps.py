@@ -114,14 +114,14 @@ class CompiledSteps:
         totals, count = np.zeros(len(self.phases)), 0
         steps = _cardinality(dataset)
         for i, batch in enumerate(self.strategy.experimental_distribute_dataset(dataset)):
-            hooks.on_train_batch_begin(i)
+            hooks.list.on_train_batch_begin(i)
             values, finite = self.train_step(batch) if self._verified else self._first_step(batch)
             if not bool(finite):
                 return None, (f"non-finite loss or gradient at epoch {progress.epoch + 1}, step {i + 1}: "
                               "the step was rejected and training stopped; the best weights so far are kept")
             totals, count = totals + [float(v) for v in values], count + 1
             progress.step(i + 1, steps, totals[0] / count, _batch_len(batch))
-            hooks.on_train_batch_end(i, {"loss": float(totals[0] / count)})
+            hooks.list.on_train_batch_end(i, {"loss": float(totals[0] / count)})
             if hooks.stop_training:
                 break
         if count == 0:
