@@ -1,5 +1,8 @@
 """Checks on what users hand to the public API, with errors that name the problem."""
 
+import math
+import numbers
+
 import numpy as np
 import tensorflow as tf
 
@@ -26,6 +29,26 @@ def as_real_tensor(value, name, dtype, last_dim):
     return value
 
 
+def real_array(value, name):
+    """A NumPy array of real numbers from ``value`` (a tensor is returned as it is, its dtype checked).
+
+    Complex values, strings and other objects are refused with a ValueError
+    naming ``name``, instead of losing an imaginary part or failing in a cast.
+    """
+    if tf.is_tensor(value):
+        if not (value.dtype.is_floating or value.dtype.is_integer):
+            raise ValueError(f"{name} must hold real numbers, got dtype {value.dtype.name}")
+        return value
+    try:
+        array = np.asarray(value)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array of numbers: {err}") from None
+    if array.dtype.kind not in "fiu":
+        what = "complex numbers" if array.dtype.kind == "c" else f"dtype {array.dtype}"
+        raise ValueError(f"{name} must hold real numbers, got {what}")
+    return array
+
+
 def check_finite_array(array, name):
     """Raises ValueError naming ``name`` when ``array`` holds NaN or inf."""
     bad = ~np.isfinite(array)
@@ -42,3 +65,29 @@ def check_batch_compatible(x, condition):
         except ValueError:
             raise ValueError(f"x batch shape {tuple(xs)} and condition batch shape {tuple(cs)} "
                              "do not broadcast") from None
+
+
+def positive_int(value, name):
+    """``value`` as an int >= 1 (NumPy ints too; a bool or a float such as 2.5 is refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def non_negative_int(value, name):
+    """``value`` as an int >= 0 (NumPy ints too; a bool, a float or a string is refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    return int(value)
+
+
+def optional_count(value, name):
+    """None, or ``value`` as an int >= 0."""
+    return None if value is None else non_negative_int(value, name)
+
+
+def positive_number(value, name):
+    """``value`` as a finite float > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)

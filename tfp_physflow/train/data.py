@@ -37,7 +37,10 @@ def _with_data_sharding(ds):
 
 
 def _as_arrays(data, dtype, name):
-    arrays = data if isinstance(data, (tuple, list)) else (data,)
+    # A tuple, or a list of arrays, holds several arrays; a nested list of numbers is one array.
+    several = isinstance(data, tuple) or (isinstance(data, list) and data and all(
+        hasattr(a, "shape") for a in data))
+    arrays = data if several else (data,)
     out = []
     for i, a in enumerate(arrays):
         a = np.asarray(a)
@@ -68,6 +71,9 @@ def split_sources(data, validation_data, validation_split, seed, dtype):
                 raise ValueError("give validation_data or validation_split, not both")
             order = np.random.default_rng(seed).permutation(len(arrays[0]))
             n_val = max(1, int(round(validation_split * len(order))))
+            if n_val >= len(order):
+                raise ValueError(f"validation_split={validation_split} of {len(order)} examples leaves none "
+                                 "to train on")
             validation_data = tuple(a[order[:n_val]] for a in arrays)
             arrays = tuple(a[order[n_val:]] for a in arrays)
         train = _ArraySource(arrays)

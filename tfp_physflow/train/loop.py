@@ -14,6 +14,7 @@ import warnings
 import keras
 import tensorflow as tf
 
+from .arguments import check_fit_arguments
 from .callbacks import Callbacks
 from .checkpoints import RunState
 from .data import split_sources
@@ -75,6 +76,7 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
       non-finite loss or gradient rejects that step, stops the run with a
       warning and keeps the best weights so far.
     """
+    check_fit_arguments(batch_size, epochs, learning_rate, optimizer, patience, min_delta, min_rel_change)
     strategy = strategy or tf.distribute.get_strategy()
     _check_model_in_scope(model, strategy)
     hooks = Callbacks(callbacks, model, epochs)
@@ -100,7 +102,7 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
             if opt.use_ema and history.rows:
                 opt.finalize_variable_values([v for p in phases if p.optimizer is opt for v in p.variables])
         hooks.list.on_train_end(dict(history.rows[-1]) if history.rows else {})
-    if restore_best:
+    if restore_best or not _all_finite(model.variables):  # never leave NaN weights behind
         state.restore_best_weights()
     history.best_epoch, history.stop_reason = state.best_epoch, stop_reason or history.stop_reason
     return history
@@ -117,6 +119,12 @@ def _epochs(steps, phases, optimizer, state, history, progress, hooks, train_sou
         start = time.perf_counter()
         phase_losses, stop_reason = steps.train_epoch(train_source.batches(batch_size, seed, epoch), progress, hooks)
         if stop_reason:
+            progress.message(stop_reason)
+            warnings.warn(stop_reason, RuntimeWarning, stacklevel=3)
+            break
+        if not _all_finite(steps.model.variables):
+            stop_reason = (f"the weights became non-finite in epoch {epoch + 1} (is the learning rate too large?): "
+                           "training stopped; the best weights so far are kept")
             progress.message(stop_reason)
             warnings.warn(stop_reason, RuntimeWarning, stacklevel=3)
             break
@@ -144,6 +152,10 @@ def _epochs(steps, phases, optimizer, state, history, progress, hooks, train_sou
             progress.message(stop_reason)
             break
     return stop_reason
+
+
+def _all_finite(variables):
+    return all(bool(tf.reduce_all(tf.math.is_finite(v))) for v in variables if tf.as_dtype(v.dtype).is_floating)
 
 
 def _current_lr(optimizer):

@@ -1,5 +1,8 @@
 """fit_flow: maximum-likelihood training of a Flow through the one loop."""
 
+import numpy as np
+import tensorflow as tf
+
 from .loop import fit
 from .losses import NegativeLogLikelihood
 
@@ -22,9 +25,22 @@ def fit_flow(flow, x, condition=None, **kwargs):
     if (condition is None) != (flow.condition_dim is None):
         raise ValueError("a conditional flow needs condition=, an unconditional one takes none "
                          f"(condition_dim={flow.condition_dim})")
-    data = (x,) if condition is None else (x, condition)
+    arrays = []
     for name, array, dim in (("x", x, flow.event_dim), ("condition", condition, flow.condition_dim)):
+        if array is None:
+            continue
+        array = _as_array(array, name)
         shape = getattr(array, "shape", None)
-        if array is not None and (shape is None or len(shape) != 2 or shape[1] != dim):
+        if shape is None or len(shape) != 2 or shape[1] != dim:
             raise ValueError(f"{name} must have shape (N, {dim}), got {shape}")
-    return fit(flow, NegativeLogLikelihood(), data, **kwargs)
+        arrays.append(array)
+    return fit(flow, NegativeLogLikelihood(), tuple(arrays), **kwargs)
+
+
+def _as_array(array, name):
+    if tf.is_tensor(array) or isinstance(array, np.ndarray):
+        return array
+    try:
+        return np.asarray(array, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numbers (N, d), got {type(array).__name__}") from None
