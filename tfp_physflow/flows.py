@@ -1,6 +1,7 @@
 """Flow, a keras.Model over a chain of bijectors, and the factory make_flow."""
 
 import math
+import random
 
 import keras
 import tensorflow as tf
@@ -11,7 +12,7 @@ from .bijector_layers import (AutoregressiveLayer, CouplingLayer, DiagonalAffine
                               PermutationLayer)
 from .bijectors.transformers import Affine, RationalQuadratic
 from .seeds import standard_normal
-from .validation import as_real_tensor, check_batch_compatible
+from .validation import as_real_tensor, check_batch_compatible, non_negative_int, positive_int
 
 tfb, tfd = tfp.bijectors, tfp.distributions
 
@@ -19,6 +20,7 @@ KINDS = ("diagonal", "linear", "realnvp", "maf", "nsf", "cinn")
 DEFAULT_LAYERS = {"diagonal": 1, "linear": 1, "realnvp": 8, "maf": 8, "nsf": 4, "cinn": 20}
 
 
+@keras.saving.register_keras_serializable(package="tfp_physflow")
 class Flow(keras.Model):
     """A normalizing flow: a standard normal latent z pushed through steps to data x.
 
@@ -56,6 +58,8 @@ class Flow(keras.Model):
         # before any tape or tf.function sees the model.
         dummy_c = None if self.condition_dim is None else tf.zeros([1, self.condition_dim], self.compute_dtype)
         self._log_prob(tf.ones([1, self.event_dim], self.compute_dtype), dummy_c)
+        for layer in self.bijector_layers:  # their variables exist now (summary() counts them)
+            layer.built = True
         self.built = True
 
     # -- bijectors --------------------------------------------------------
@@ -77,7 +81,11 @@ class Flow(keras.Model):
         batch = tf.zeros([0], tf.int32) if condition is None else tf.shape(condition)[:-1]
         base = tfd.MultivariateNormalDiag(
             loc=tf.zeros(tf.concat([batch, [self.event_dim]], 0), self.compute_dtype))
-        return tfd.TransformedDistribution(base, tfb.Chain(self.bijectors(condition)[::-1]))
+        distribution = tfd.TransformedDistribution(base, tfb.Chain(self.bijectors(condition)[::-1]))
+        # tf.Module finds tf.Variables, not Keras variables: hand it the ones underneath,
+        # so that distribution.trainable_variables is the flow's (TFP's training idiom).
+        distribution._flow_variables = [v.value for v in self.variables]
+        return distribution
 
     # -- densities and samples -------------------------------------------
     def log_prob(self, x, condition=None):
@@ -98,8 +106,8 @@ class Flow(keras.Model):
         batch of conditions (B..., c) they are (n, B..., event_dim).
         ``seed``: None, an int, or a shape-[2] tensor (stateless sampling).
         """
-        if isinstance(n, int) and n < 0:
-            raise ValueError(f"n must be a non-negative number of samples, got {n}")
+        if not tf.is_tensor(n):  # a tensor n comes from a traced graph (serving)
+            n = non_negative_int(n, "n (the number of samples)")
         condition = self._condition(condition)
         batch = tf.reshape(tf.cast(n, tf.int32), [1])
         if condition is not None:
@@ -205,18 +213,19 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
       dtype: "float32" or "float64".
       seed: seeds the fixed random permutation (linear) and the conditioner
         networks' initial weights, so equal seeds give equal flows without
-        touching any global seed; None draws them at random.
+        touching any global seed; None draws a seed at random (kept in the config).
       name: Keras model name.
     Returns:
       A ``Flow``; ``Flow.from_config(flow.get_config())`` rebuilds it.
     """
+    if seed is None:  # drawn here and kept in the config, so that from_config rebuilds this very flow
+        seed = random.randrange(2**31 // 7919 - 64)
     config = dict(locals())
     if kind not in KINDS:
         raise ValueError(f"unknown flow kind {kind!r}; expected one of {KINDS}")
-    if not isinstance(event_dim, int) or event_dim < 1:
-        raise ValueError(f"event_dim must be a positive int, got {event_dim!r}")
-    if condition_dim is not None and (not isinstance(condition_dim, int) or condition_dim < 1):
-        raise ValueError(f"condition_dim must be None or a positive int, got {condition_dim!r}")
+    config["event_dim"] = event_dim = positive_int(event_dim, "event_dim")
+    if condition_dim is not None:
+        config["condition_dim"] = condition_dim = positive_int(condition_dim, "condition_dim")
     if kind == "cinn" and condition_dim is None:
         raise ValueError("kind 'cinn' is conditional: give condition_dim")
     if kind in ("diagonal", "linear") and condition_dim is not None:
@@ -256,8 +265,7 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
             raise ValueError("spread works with positive='exp' and a scale (it widens exp(z) around the scale)")
         config["spread"] = spread
     num_layers = DEFAULT_LAYERS[kind] if num_layers is None else num_layers
-    if not isinstance(num_layers, int) or num_layers < 1:
-        raise ValueError(f"num_layers must be a positive int, got {num_layers!r}")
+    num_layers = positive_int(num_layers, "num_layers")
 
     common = dict(condition_dim=condition_dim, hidden_units=tuple(hidden_units), activation=activation, dtype=dtype)
     if kind == "diagonal":

@@ -5,6 +5,8 @@ built on them start at (close to) the identity map. TFP's
 ``tfb.AutoregressiveNetwork`` is Keras 2 only; ``MaskedMLP`` is our own MADE.
 """
 
+import functools
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -25,6 +27,21 @@ def _kernel_initializer(seed, index):
     return keras.initializers.GlorotUniform(seed=int(seed) * 1009 + index)
 
 
+def _unbatched_ok(call):
+    """Lets a network's call take one unbatched input (shape (d,)), as TFP's log_prob of one event does."""
+
+    @functools.wraps(call)  # Keras reads call's signature
+    def wrapped(self, x, *args, **kwargs):
+        if x.shape.rank != 1:
+            return call(self, x, *args, **kwargs)
+        args = [a if a is None or a.shape.rank != 1 else a[None] for a in args]
+        kwargs = {k: a if a is None or a.shape.rank != 1 else a[None] for k, a in kwargs.items()}
+        return call(self, x[None], *args, **kwargs)[0]
+
+    return wrapped
+
+
+@keras.saving.register_keras_serializable(package="tfp_physflow")
 class MLP(keras.layers.Layer):
     """A dense network: hidden layers with ``activation``, then a linear output.
 
@@ -53,6 +70,7 @@ class MLP(keras.layers.Layer):
         self.out = keras.layers.Dense(self.out_dim, dtype=self.dtype_policy,
                                       kernel_initializer=_output_initializer(zero_init_output, seed, 999))
 
+    @_unbatched_ok
     def call(self, x):
         for layer in self.hidden:
             x = layer(x)
@@ -63,6 +81,7 @@ class MLP(keras.layers.Layer):
                 "activation": self.activation, "zero_init_output": self.zero_init_output, "seed": self.seed}
 
 
+@keras.saving.register_keras_serializable(package="tfp_physflow")
 class ResidualMLP(keras.layers.Layer):
     """A dense ResNet: h = W_in x; h += W2 act(W1 act(h)) per block; out = W_out act(h).
 
@@ -93,6 +112,7 @@ class ResidualMLP(keras.layers.Layer):
                         dense(self.hidden_dim, _kernel_initializer(seed, 2 * i + 2))) for i in range(self.num_blocks)]
         self.out = dense(self.out_dim, _output_initializer(zero_init_output, seed, 999))
 
+    @_unbatched_ok
     def call(self, x):
         h = self.inp(x)
         for first, second in self.blocks:
@@ -151,6 +171,7 @@ class MaskedDense(keras.layers.Layer):
         return self.activation(z)
 
 
+@keras.saving.register_keras_serializable(package="tfp_physflow")
 class MaskedMLP(keras.layers.Layer):
     """MADE: an autoregressive dense network, optionally conditional.
 
@@ -192,6 +213,7 @@ class MaskedMLP(keras.layers.Layer):
             self.condition_in = keras.layers.Dense(masks[0].shape[1], use_bias=False, dtype=self.dtype_policy,
                                                    kernel_initializer=_kernel_initializer(seed, 998))
 
+    @_unbatched_ok
     def call(self, x, condition=None):
         h = x
         for i, layer in enumerate(self.hidden):

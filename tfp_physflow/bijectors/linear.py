@@ -78,7 +78,7 @@ class LULinear(FlowBijector):
     def forward_and_log_det(self, x):
         perm, lower, upper = self._factors()
         w = perm @ lower @ upper
-        y = tf.matmul(x, w, transpose_b=True)
+        y = tf.tensordot(x, w, [[-1], [1]])  # x @ w^T for any batch rank, one unbatched x too
         if self.shift is not None:
             y = y + self.shift
         return y, self._log_det(x)
@@ -90,4 +90,4 @@ class LULinear(FlowBijector):
         inv = tf.linalg.triangular_solve(upper, inv, lower=False)
         if self.shift is not None:
             y = y - self.shift
-        return tf.matmul(y, inv, transpose_b=True), -self._log_det(y)
+        return tf.tensordot(y, inv, [[-1], [1]]), -self._log_det(y)
