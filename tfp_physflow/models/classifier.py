@@ -6,7 +6,7 @@ import tensorflow as tf
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_curve
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..flows import make_flow
 from ..train.maximum_likelihood import fit_flow
@@ -80,11 +80,11 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fitting -----------------------------------------------------------
     def fit(self, X, y):
-        X, y = check_X_y(X, y, dtype=np.float64)
+        X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
-            raise ValueError(f"FlowClassifier needs at least two classes, got {self.classes_.tolist()}")
+            raise ValueError(f"FlowClassifier needs at least two classes, got 1 class: {self.classes_.tolist()}")
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
         if self.cut != "roc" and not isinstance(self.cut, (int, float)):
@@ -92,7 +92,6 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
         if self.standardize not in ("whiten", "diagonal", False):
             raise ValueError(f"standardize must be 'whiten', 'diagonal' or False, got {self.standardize!r}")
         n_classes, d = len(self.classes_), X.shape[1]
-        self.n_features_in_ = d
         self.log_priors_ = np.log(self._priors(y))
         self.mean_, self.whitening_ = np.zeros((n_classes, d)), np.tile(np.eye(d), (n_classes, 1, 1))
         self.flows_, self.histories_, validation = [], [], []
@@ -162,11 +161,7 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
     # -- prediction --------------------------------------------------------
     def _check(self, X):
         check_is_fitted(self, "flows_")
-        X = check_array(X, dtype=np.float64)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but FlowClassifier was fitted with "
-                             f"{self.n_features_in_}")
-        return X
+        return validate_data(self, X, dtype=np.float64, reset=False)
 
     def _decide(self, X, cut=None):
         """(log p(x | k), log p(k | x), t or None, class index) through the one Bayes rule."""
@@ -190,18 +185,21 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
 
     def statistic(self, X):
         """t = ln p(0|x) - ln p(1|x) (two classes); class 1 where t < cut_."""
+        check_is_fitted(self, "flows_")
         if len(self.classes_) != 2:
             raise ValueError("the statistic t is defined for two classes")
         return self._statistic(self._check(X))
 
     def decision_function(self, X):
         """Two classes: cut_ - t (positive means classes_[1]); more: the log posteriors (n, K)."""
+        check_is_fitted(self, "flows_")
         if len(self.classes_) == 2:
             return self.cut_ - self.statistic(X)
         return self.predict_log_proba(X)
 
     def predict(self, X):
-        return self.classes_[self._decide(self._check(X))[3]]
+        index = self._decide(self._check(X))[3]
+        return self.classes_[index]
 
 
 def class_log_density(flows, x, means, maps, log_dets):

@@ -18,6 +18,9 @@ ELEMENTS = {  # type -> ((parameter, unit), ...)
     "Ws": (("Z0", "Ohm"), ("tau", "s")),
 }
 _TYPES_LONGEST_FIRST = sorted(ELEMENTS, key=len, reverse=True)
+# impedance.py's element types that this library does not implement: named in the error.
+_NOT_IMPLEMENTED = {"La": "modified inductor", "Gs": "finite Gerischer", "G": "Gerischer", "K": "Voigt (RC, tau)",
+                    "Zarc": "ZARC", "TLMQ": "transmission line", "T": "macrohomogeneous porous electrode"}
 # Each parameter's physical support: exponents on (0, 1], everything else on (0, inf).
 UNIT_INTERVAL_PARAMETERS = ("alpha",)
 DEFAULT_CIRCUIT = "Rs-p(Re,Ce)"
@@ -107,11 +110,29 @@ class _Parser:
         kind, value, close = self.take()
         if value != ")":
             self.fail(pos, "unbalanced parenthesis: 'p(' is never closed")
+        if len(branches) < 2:
+            self.fail(pos, "p(...) needs at least two branches separated by ',' (one branch is not parallel)")
         return Parallel(tuple(branches))
 
     def element_type(self, name, pos):
+        """The element type of a name: the longest type it starts with (Rs, Re, R0: R; CPE1: CPE).
+
+        impedance.py's names are refused where this reading would differ from
+        impedance.py's: its types that are not implemented here (La0 is its
+        modified inductor, not an inductor) and types in the wrong case
+        (Cpe1 is not a capacitor; impedance.py rejects it).
+        """
+        stem = re.match(r"[A-Za-z]+", name).group()
+        if stem in _NOT_IMPLEMENTED and name[len(stem):].isdigit() or name in _NOT_IMPLEMENTED:
+            self.fail(pos, f"element {name!r} is impedance.py's {stem} ({_NOT_IMPLEMENTED[stem]}), which "
+                           f"tfp_physflow does not implement (it implements {', '.join(ELEMENTS)})")
         for kind in _TYPES_LONGEST_FIRST:
             if name.startswith(kind):
+                longer = [t for t in _TYPES_LONGEST_FIRST if len(t) > len(kind) and name.upper().startswith(t.upper())]
+                if longer:
+                    self.fail(pos, f"element {name!r}: element types are case-sensitive; write {longer[0]!r} "
+                                   f"(e.g. {longer[0] + name[len(longer[0]):]!r}) for that element, or name a "
+                                   f"{kind} so that it does not read as {longer[0]}")
                 return kind
         self.fail(pos, f"unknown circuit element {name!r} (known types: {', '.join(ELEMENTS)})")
 

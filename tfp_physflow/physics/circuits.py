@@ -34,7 +34,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from ..validation import check_finite_array
+from ..validation import check_finite_array, real_array
 from .circuit_syntax import (DEFAULT_CIRCUIT, ELEMENTS, UNIT_INTERVAL_PARAMETERS, Element, Series, _elements,
                              _Parser, _structure)
 
@@ -121,7 +121,7 @@ class Circuit:
         """
         if not self.interchangeable:
             return parameters
-        params = tf.convert_to_tensor(parameters)
+        params = tf.convert_to_tensor(real_array(parameters, "parameters"))
         index = np.arange(self.num_parameters)
         order = tf.tile(tf.constant(index)[None], [tf.shape(params)[0], 1])
         for blocks in self.interchangeable:
@@ -161,7 +161,7 @@ class Circuit:
         Returns:
           complex tensor (N, K), differentiable with respect to ``parameters``.
         """
-        params = tf.convert_to_tensor(parameters)
+        params = tf.convert_to_tensor(real_array(parameters, "parameters"))
         if not params.dtype.is_floating:
             params = tf.cast(params, tf.float32)
         if params.shape.rank != 2 or params.shape[-1] not in (None, self.num_parameters):
@@ -189,7 +189,7 @@ class Circuit:
 
 def check_frequencies(frequencies):
     """Frequencies (K,) in Hz as float64 numpy; ValueError if not positive and finite."""
-    f = np.asarray(frequencies, dtype=np.float64)
+    f = np.asarray(real_array(frequencies, "frequencies"), dtype=np.float64)
     if f.ndim != 1 or f.size == 0:
         raise ValueError(f"frequencies must be a non-empty 1-D array, got shape {f.shape}")
     check_finite_array(f, "frequencies")

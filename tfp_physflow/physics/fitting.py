@@ -102,6 +102,8 @@ def fit_circuit(spectra, circuit=DEFAULT_CIRCUIT, frequencies=None, *, restarts=
     z = np.asarray(spectra)
     if z.ndim != 2 or z.shape[1] != f.size:
         raise ValueError(f"spectra must have shape (N, {f.size}) to match the frequencies, got {z.shape}")
+    if len(z) == 0:
+        raise ValueError("spectra is empty: give at least one spectrum")
     if not np.iscomplexobj(z):
         raise ValueError(f"spectra must be complex impedances, got dtype {z.dtype}")
     if not np.all(np.isfinite(z)) or np.any(np.abs(z) == 0):

@@ -32,6 +32,7 @@ def spectrum_features(z, representation="cartesian", finite_differences=False):
     return tf.concat(blocks, axis=-1)
 
 
+@keras.saving.register_keras_serializable(package="tfp_physflow")
 class ImpedanceLayer(keras.layers.Layer):
     """Keras layer: positive circuit parameters (N, P) -> spectrum features (N, F).
 
@@ -79,6 +80,14 @@ class ImpedanceLayer(keras.layers.Layer):
 
     def features(self, z):
         """Features of complex spectra z (N, K) exactly as ``call`` makes them: use on measured data."""
+        z = z if tf.is_tensor(z) else np.asarray(z)
+        if not (z.dtype.is_complex if tf.is_tensor(z) else np.iscomplexobj(z)):
+            raise ValueError(f"features takes complex spectra Z' + jZ'' (N, {len(self.frequencies)}), got real "
+                             f"dtype {getattr(z.dtype, 'name', z.dtype)}: combine the real and imaginary parts "
+                             "(|Z| or one part alone is not a spectrum)")
+        k = len(self.frequencies)
+        if len(z.shape) == 0 or z.shape[-1] not in (None, k):
+            raise ValueError(f"spectra must have shape (N, {k}), one value per frequency, got {tuple(z.shape)}")
         out = spectrum_features(z, self.representation, self.finite_differences)
         if self.normalization is not None:
             mean, std = (tf.constant(a, out.dtype) for a in self.normalization)
