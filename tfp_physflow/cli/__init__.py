@@ -58,9 +58,18 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, FileNotFoundError, NotADirectoryError) as err:
+    except ValueError as err:
         print(f"physflow: error: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
         return 2
+    except OSError as err:  # a file system refusal: name the file and the reason
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"physflow: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        # Commands write their outputs after the work, each file atomically: an
+        # interrupted run leaves what was there before (train --checkpoint-dir: the epochs done).
+        print("physflow: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from . import eis_posterior
-from .io import add_tensorboard_argument, tensorboard_callbacks, write_generated
+from .io import add_tensorboard_argument, check_output_folder, tensorboard_callbacks, write_generated
 
 METHODS = ("fits", "adversarial", "hybrid")
 EXAMPLES = {
@@ -78,6 +78,7 @@ def _read(args):
     from ..data import read_spectra
     from ..physics import Circuit
 
+    check_output_folder(args.out)
     circuit = Circuit(args.circuit)
     data = read_spectra(args.spectra, instrument=args.instrument, imaginary=args.imaginary,
                         frequency_unit=args.frequency_unit)

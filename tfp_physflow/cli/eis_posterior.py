@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from .io import check_output_folder
+
 EXAMPLE = "physflow eis posterior --circuit 'R0-p(R1,CPE1)' --frequencies spectra.csv --epochs 40 --out post"
 
 
@@ -59,6 +61,7 @@ def posterior(args):
 
     if args.epochs < 1 or args.steps < 1 or not 0 < args.noise < 1:
         raise ValueError("--epochs and --steps must be >= 1 and --noise in (0, 1)")
+    check_output_folder(args.out)
     circuit = Circuit(args.circuit)
     frequencies, data = _grid(args.frequencies)
     prior = None

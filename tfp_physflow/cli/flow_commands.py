@@ -1,11 +1,13 @@
 """physflow train, export, sample, evaluate and info: a flow on the user's own data."""
 
 import json
+import math
 import os
 
 import numpy as np
 
-from .io import add_tensorboard_argument, read_array, tensorboard_callbacks, write_array, write_generated
+from .io import (add_tensorboard_argument, atomic_path, check_output_file, check_output_folder, read_array, read_header,
+                 tensorboard_callbacks, write_array, write_generated)
 
 CONFIG, WEIGHTS = "flow.json", "flow.weights.h5"
 
@@ -29,8 +31,28 @@ def add_train_arguments(p):
     p.add_argument("--patience", type=int, default=10, help="epochs without improvement before stopping (default 10)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="folder for flow.json, flow.weights.h5, history.json and loss.png")
+    p.add_argument("--checkpoint-dir", metavar="DIR",
+                   help="save the run there after every epoch; the same command run again resumes it where it "
+                        "stopped (after a kill, a crash or Ctrl-C) and ends as the uninterrupted run would")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_tensorboard_argument(p)
+
+
+def _check_train_options(args):
+    """Every option that cannot be right, refused before the data is read or anything is trained."""
+    for option, value, least in (("--epochs", args.epochs, 1), ("--batch-size", args.batch_size, 1),
+                                 ("--patience", args.patience, 0), ("--layers", args.layers, 1)):
+        if value is not None and value < least:
+            raise ValueError(f"{option} must be >= {least}, got {value}")
+    if not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
+        raise ValueError(f"--learning-rate must be a positive number, got {args.learning_rate}")
+    if not 0 <= args.validation_split < 1:
+        raise ValueError(f"--validation-split must be in [0, 1), got {args.validation_split}")
+    if any(h < 1 for h in args.hidden):
+        raise ValueError(f"--hidden widths must be >= 1, got {args.hidden}")
+    check_output_folder(args.out)
+    if args.checkpoint_dir:
+        check_output_folder(args.checkpoint_dir, "--checkpoint-dir")
 
 
 def train(args):
@@ -38,7 +60,11 @@ def train(args):
     from ..plots import plot_history
     from ..train import fit_flow
 
+    _check_train_options(args)
     x = read_array(args.data, key=args.key, name="data")
+    columns = read_header(args.data)
+    if columns is not None and len(columns) != x.shape[1]:
+        columns = None
     condition = None if args.condition is None else read_array(args.condition, key=args.key, name="condition")
     if condition is not None and len(condition) != len(x):
         raise ValueError(f"data has {len(x)} rows but condition has {len(condition)}")
@@ -58,13 +84,17 @@ def train(args):
     history = fit_flow(flow, x.astype("float32"), None if condition is None else condition.astype("float32"),
                        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                        validation_split=args.validation_split, patience=args.patience, seed=args.seed,
-                       verbose=not args.quiet, callbacks=tensorboard_callbacks(args.tensorboard))
+                       verbose=not args.quiet, callbacks=tensorboard_callbacks(args.tensorboard),
+                       checkpoint_dir=args.checkpoint_dir)
     os.makedirs(args.out, exist_ok=True)
-    flow.save_weights(os.path.join(args.out, WEIGHTS))
-    with open(os.path.join(args.out, CONFIG), "w") as f:
-        json.dump({"config": flow.get_config(), "data": os.path.abspath(args.data)}, f, indent=1, default=str)
+    with atomic_path(os.path.join(args.out, WEIGHTS)) as tmp:
+        flow.save_weights(tmp)
+    record = {"config": flow.get_config(), "data": os.path.basename(args.data), "columns": columns}
+    with atomic_path(os.path.join(args.out, CONFIG)) as tmp, open(tmp, "w") as f:
+        json.dump(record, f, indent=1, default=str)
     history.save(os.path.join(args.out, "history.json"))
-    plot_history(history, title=f"{args.kind}: negative log-likelihood").savefig(os.path.join(args.out, "loss.png"))
+    with atomic_path(os.path.join(args.out, "loss.png")) as tmp:
+        plot_history(history, title=f"{args.kind}: negative log-likelihood").savefig(tmp, format="png")
     monitored = history["val_loss"][history.best_epoch - 1] if history.best_epoch else history["loss"][-1]
     print(f"trained {args.kind} on {len(x)} rows x {x.shape[1]} columns: {len(history)} epochs "
           f"({history.stop_reason}), best held-out NLL {monitored:.4f} per row; flow in {args.out}/ "
@@ -79,12 +109,17 @@ def load_trained_flow(run_dir):
     config_path, weights_path = os.path.join(run_dir, CONFIG), os.path.join(run_dir, WEIGHTS)
     if not (os.path.isfile(config_path) and os.path.isfile(weights_path)):
         raise ValueError(f"{run_dir!r} holds no trained flow ({CONFIG} and {WEIGHTS} from physflow train)")
-    with open(config_path) as f:
-        config = json.load(f)["config"]
-    config["hidden_units"] = tuple(config["hidden_units"])
-    flow = make_flow(**config)
-    flow.load_weights(weights_path)
-    return flow
+    try:
+        with open(config_path) as f:
+            record = json.load(f)
+        config = record["config"]
+        config["hidden_units"] = tuple(config["hidden_units"])
+        flow = make_flow(**config)
+        flow.load_weights(weights_path)
+    except (json.JSONDecodeError, KeyError, TypeError, OSError) as err:
+        raise ValueError(f"{run_dir!r}: its trained flow cannot be read ({type(err).__name__}: "
+                         f"{str(err).splitlines()[0] if str(err) else ''}); train it again") from None
+    return flow, record.get("columns")
 
 
 # -- export ----------------------------------------------------------------------------------------------
@@ -97,7 +132,12 @@ def add_export_arguments(p):
 def export(args):
     from ..export import export_flow
 
-    path = export_flow(load_trained_flow(args.run_dir), args.saved_model)
+    run, target = os.path.abspath(args.run_dir), os.path.abspath(args.saved_model)
+    if run == target or run.startswith(target + os.sep):
+        raise ValueError(f"the SavedModel {args.saved_model!r} would replace the trained run {args.run_dir!r}: "
+                         f"write it elsewhere, e.g. {os.path.join(args.run_dir, 'saved_model')}")
+    flow, columns = load_trained_flow(args.run_dir)
+    path = export_flow(flow, args.saved_model, columns=columns)
     print(f"SavedModel with signatures log_prob and sample in {path}")
     return 0
 
@@ -109,9 +149,13 @@ def _load(path):
 
     if not os.path.isfile(os.path.join(path, "saved_model.pb")):
         raise ValueError(f"{path!r} is not a SavedModel folder (no saved_model.pb)")
-    model = tf.saved_model.load(path)
-    description = getattr(model, "description", None)
-    description = json.loads(description.numpy().decode()) if description is not None else {}
+    try:
+        model = tf.saved_model.load(path)
+        description = getattr(model, "description", None)
+        description = json.loads(description.numpy().decode()) if description is not None else {}
+    except (OSError, tf.errors.OpError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path!r} cannot be loaded as a SavedModel (damaged or incomplete?): "
+                         f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}") from None
     return model, description
 
 
@@ -175,7 +219,7 @@ def _draw(model, description, n, condition):
                                                 else "unconditional: drop --condition"))
         inputs = {"n": n} if condition is None else {"n": n, "condition": tf.constant(
             condition, description.get("dtype", "float32"))}
-        return model.signatures["sample"](**inputs)["samples"].numpy(), None
+        return model.signatures["sample"](**inputs)["samples"].numpy(), description.get("columns")
     if form.startswith("tfp_physflow.circuit_posterior"):
         raise ValueError("a circuit posterior samples given spectra: run 'physflow eis fit SPECTRA --circuit "
                          f"{description.get('circuit')!r} --posterior DIR' (it writes posterior.csv)")
@@ -195,6 +239,7 @@ def _sample_physics(model, description, n, out):
 
     if not out.endswith((".csv", ".npz")):  # before drawing anything
         raise ValueError(f"a physics generator writes parameters and spectra: give --out a .csv or .npz, got {out!r}")
+    check_output_file(out, (".csv", ".npz"))
     result = model.signatures["sample_spectra"](n=tf.constant(n, tf.int32))
     frequencies, names = model.frequencies.numpy(), description["parameter_names"]
     write_generated(out, frequencies, names, result["parameters"].numpy(),
@@ -209,6 +254,8 @@ def sample(args):
     model, description = _load(args.saved_model)
     if args.out and description.get("format", "").startswith("tfp_physflow.physics_flow"):
         return _sample_physics(model, description, args.n, args.out)
+    if args.out:
+        check_output_file(args.out)
     samples, names = _draw(model, description, args.n, _condition(args, description))
     if args.out:
         by_row = np.swapaxes(samples, 0, 1) if samples.ndim == 3 else samples  # (batch, n, d): one block per row
@@ -241,7 +288,11 @@ def evaluate(args):
     form = description.get("format", "")
     dim = description.get("event_dim") or len(description.get("parameter_names", [])) or None
     x = read_array(args.data, key=args.key, columns=dim, name="data")
+    if args.condition is not None and description.get("condition_dim") is None:
+        raise ValueError("this model is unconditional: drop --condition")
     condition = _condition(args, description)
+    if condition is not None and len(condition) != len(x):
+        raise ValueError(f"data has {len(x)} rows but condition has {len(condition)}")
     if form.startswith("tfp_physflow.flow"):
         inputs = {"x": tf.constant(x, description.get("dtype", "float32"))}
         if condition is not None:

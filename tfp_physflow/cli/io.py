@@ -1,6 +1,8 @@
 """Reading and writing the arrays the ``physflow`` command works on: .npy, .csv, .npz."""
 
+import contextlib
 import os
+import zipfile
 
 import numpy as np
 
@@ -11,6 +13,8 @@ def read_array(path, key=None, columns=None, name="data"):
     Raises ValueError with one line that names the file and the problem.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(f"{name} {path!r} is a folder: give a file (.npy, .csv or .npz)")
     if not os.path.isfile(path):
         raise ValueError(f"{name} file {path!r} does not exist")
     suffix = os.path.splitext(path)[1].lower()
@@ -29,8 +33,17 @@ def read_array(path, key=None, columns=None, name="data"):
             array = _read_csv(path)
         else:
             raise ValueError(f"{name} file {path!r}: unknown format {suffix!r} (use .npy, .csv or .npz)")
-    except (OSError, EOFError) as err:
+    except UnicodeDecodeError:
+        raise ValueError(f"{name} file {path!r} is not a text file (a CSV holds comma-separated numbers)") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
         raise ValueError(f"{name} file {path!r} cannot be read: {err}") from None
+    except ValueError as err:
+        if "allow_pickle" in str(err):  # numpy's advice would be to load it unsafely
+            raise ValueError(f"{name} file {path!r} holds Python objects (a pickled array), which physflow does "
+                             "not load: save a numeric array") from None
+        if suffix in (".npy", ".npz") and path not in str(err):
+            raise ValueError(f"{name} file {path!r} is not a valid {suffix} file: {err}") from None
+        raise
     if array.dtype.kind not in "fiu":
         raise ValueError(f"{name} file {path!r} holds {array.dtype} values, not numbers")
     array = np.asarray(array, np.float64)
@@ -68,20 +81,73 @@ def _read_csv(path):
     return np.array(rows)
 
 
-def write_array(path, array, header=None):
-    """Writes .npy or .csv (by suffix), atomically."""
+def check_output_file(path, suffixes=(".npy", ".csv")):
+    """Raises ValueError, before any work, when ``path`` cannot be written as an output file."""
     path = os.fspath(path)
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix not in (".npy", ".csv"):
-        raise ValueError(f"output {path!r}: use a .npy or .csv file name")
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp{suffix}")
-    if suffix == ".npy":
-        np.save(tmp, array)
-    else:
-        np.savetxt(tmp, array, delimiter=",", header=",".join(header) if header else "", comments="")
-    os.replace(tmp, path)
+    if os.path.splitext(path)[1].lower() not in suffixes:
+        raise ValueError(f"output {path!r}: use a {' or '.join(suffixes)} file name")
+    if os.path.isdir(path):
+        raise ValueError(f"output {path!r} is a folder: give a file name")
+    check_writable_folder(os.path.dirname(os.path.abspath(path)), f"output {path!r}")
+
+
+def check_output_folder(path, option="--out"):
+    """Raises ValueError, before any work, when folder ``path`` cannot be created or written."""
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{option} {path!r} exists and is not a folder")
+    check_writable_folder(path, f"{option} {path!r}")
+
+
+def check_writable_folder(path, what):
+    """The folder ``path``, or the nearest existing folder above it, must be writable."""
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(f"{what}: {existing!r} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{what}: the folder {existing!r} is not writable")
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """A temporary name beside ``path`` (same suffix) to write to; renamed to ``path`` when the block
+    ends without an error, removed otherwise: readers never see a partial file."""
+    path = os.path.abspath(os.fspath(path))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_array(path, array, header=None):
+    """Writes .npy or .csv (by suffix), atomically: a failure leaves no partial file."""
+    check_output_file(path)
+    with atomic_path(path) as tmp:
+        if tmp.lower().endswith(".npy"):
+            np.save(tmp, array)
+        else:
+            np.savetxt(tmp, array, delimiter=",", header=",".join(header) if header else "", comments="")
+
+
+def read_header(path):
+    """The column names of a .csv's header line, or None (no header, or not a .csv)."""
+    path = os.fspath(path)
+    if os.path.splitext(path)[1].lower() not in (".csv", ".txt"):
+        return None
+    with open(path) as f:
+        first = next((line.strip() for line in f if line.strip()), "")
+    names = [v.strip() for v in first.split(",")]
+    try:
+        [float(v) for v in names]
+        return None
+    except ValueError:
+        return names
 
 
 def write_generated(path, frequencies, names, parameters, spectra):
@@ -90,13 +156,14 @@ def write_generated(path, frequencies, names, parameters, spectra):
     from ..data import spectra_table
 
     path = os.fspath(path)
-    if path.endswith(".npz"):
-        np.savez(path, frequencies=frequencies, parameters=parameters, parameter_names=np.array(names),
-                 spectra=spectra)
-    elif path.endswith(".csv"):
-        spectra_table(frequencies, spectra, metadata=dict(zip(names, parameters.T))).to_csv(path, index=False)
-    else:
+    if not path.endswith((".npz", ".csv")):
         raise ValueError(f"parameters with their spectra go to a .csv or .npz file, got {path!r}")
+    with atomic_path(path) as tmp:
+        if path.endswith(".npz"):
+            np.savez(tmp, frequencies=frequencies, parameters=parameters, parameter_names=np.array(names),
+                     spectra=spectra)
+        else:
+            spectra_table(frequencies, spectra, metadata=dict(zip(names, parameters.T))).to_csv(tmp, index=False)
 
 
 def add_tensorboard_argument(parser):

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from .io import add_tensorboard_argument, read_array
+from .io import add_tensorboard_argument, check_output_folder, read_array
 
 
 def _kinds():
@@ -36,6 +36,7 @@ def demo(args):
 
     if args.epochs is not None and args.epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
+    check_output_folder(args.out)
     sizes = {} if args.full else {"n_train": 2000, "n_val": 5000, "generated_sizes": (2000, 5000)}
     ecm_report.run([args.kind], epochs=args.epochs or (150 if args.full else 60), seed=args.seed, out=args.out,
                    verbose=not args.quiet, paper=args.full, n_jobs=args.jobs, tensorboard=args.tensorboard, **sizes)
@@ -61,48 +62,129 @@ def add_classify_arguments(p):
 
 
 def _features_and_labels(path, column, key, name):
+    """(features, labels) of a labeled table; labels may be integers or, in a .csv, names (strings)."""
+    if os.path.splitext(str(path))[1].lower() in (".csv", ".txt") and os.path.isfile(path):
+        return _labeled_csv(path, column, name)
     table = read_array(path, key=key, name=name)
-    if table.shape[1] < 2:
-        raise ValueError(f"{name} file {path!r} needs feature columns and a label column, got {table.shape[1]} column")
-    if not -table.shape[1] <= column < table.shape[1]:
-        raise ValueError(f"--label-column {column} is outside the {table.shape[1]} columns of {path!r}")
+    _check_label_column(table.shape[1], column, path, name)
     labels = table[:, column]
     if not np.all(labels == np.round(labels)):
         raise ValueError(f"label column {column} of {path!r} holds non-integer values")
     return np.delete(table, column, axis=1), labels.astype(int)
 
 
+def _check_label_column(width, column, path, name):
+    if width < 2:
+        raise ValueError(f"{name} file {path!r} needs feature columns and a label column, got {width} column")
+    if not -width <= column < width:
+        raise ValueError(f"--label-column {column} is outside the {width} columns of {path!r}")
+
+
+def _labeled_csv(path, column, name):
+    """A .csv with an optional header whose label column holds integers or class names."""
+    try:
+        with open(path) as f:
+            rows = [[v.strip() for v in line.split(",")] for line in f if line.strip()]
+    except UnicodeDecodeError:
+        raise ValueError(f"{name} file {path!r} is not a text file (a CSV holds comma-separated values)") from None
+    if not rows:
+        raise ValueError(f"{name} file {path!r} is empty")
+    width = len(rows[0])
+    _check_label_column(width, column, path, name)
+    features, header = [], False
+    for number, row in enumerate(rows, start=1):
+        if len(row) != width:
+            raise ValueError(f"{name} file {path!r}, line {number}: {len(row)} values, the first line has {width}")
+        try:
+            features.append([float(v) for i, v in enumerate(row) if i != column % width])
+        except ValueError:
+            if number == 1:
+                header = True  # a header line
+                continue
+            raise ValueError(f"{name} file {path!r}, line {number}: a feature is not a number: "
+                             f"{','.join(row)[:60]!r}") from None
+    if not features:
+        raise ValueError(f"{name} file {path!r} holds no data rows")
+    labels = np.array([row[column] for row in rows[int(header):]])
+    x = np.array(features)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} file {path!r} contains NaN or inf features "
+                         f"(first in row {int(np.argwhere(~np.isfinite(x))[0, 0]) + 1})")
+    try:
+        numeric = labels.astype(float)
+    except ValueError:
+        return x, labels  # class names
+    if not np.all(numeric == np.round(numeric)):
+        raise ValueError(f"label column {column} of {path!r} holds non-integer numbers (class labels are "
+                         "integers or names)")
+    return x, numeric.astype(int)
+
+
 def classify(args):
     from ..export import export_classifier
-    from ..metrics import roc
-    from ..plots import plot_roc
+    from ..export.saving import check_replaceable
     from ..models import FlowClassifier
 
+    if args.epochs < 1 or (args.layers is not None and args.layers < 1) or any(h < 1 for h in args.hidden):
+        raise ValueError(f"--epochs, --layers and --hidden must be >= 1, got {args.epochs}, {args.layers}, "
+                         f"{args.hidden}")
+    try:
+        cut = "roc" if args.cut == "roc" else float(args.cut)
+    except ValueError:
+        raise ValueError(f"--cut must be a number or 'roc', got {args.cut!r}") from None
+    check_output_folder(args.out)
+    saved_model = os.path.join(args.out, "saved_model")
+    check_replaceable(os.path.abspath(saved_model))
     x, y = _features_and_labels(args.train, args.label_column, args.key, "training")
+    test = None if not args.test else _features_and_labels(args.test, args.label_column, args.key, "test")
+    if test is not None and test[0].shape[1] != x.shape[1]:  # before training
+        raise ValueError(f"test file has {test[0].shape[1]} feature columns, training had {x.shape[1]}")
     if len(np.unique(y)) < 2:
         raise ValueError(f"the training labels hold one class only ({np.unique(y)}): nothing to classify")
     flow_kwargs = {"hidden_units": tuple(args.hidden)}
     if args.layers:
         flow_kwargs["num_layers"] = args.layers
-    cut = args.cut if args.cut == "roc" else float(args.cut)
     model = FlowClassifier(args.kind, flow_kwargs, epochs=args.epochs, cut=cut, random_state=args.seed,
                            verbose=not args.quiet).fit(x, y)
+    counts = ", ".join(f"{c}: {n}" for c, n in zip(model.classes_.tolist(), np.unique(y, return_counts=True)[1]))
     print(f"trained one {args.kind} flow per class on {len(x)} rows, {x.shape[1]} features, classes "
-          f"{model.classes_.tolist()}")
+          f"{model.classes_.tolist()} ({counts} rows)")
+    if len(model.classes_) == 2:
+        chosen = "chosen on the held-out rows by Youden's J, --cut roc" if cut == "roc" else "--cut"
+        c0, c1 = model.classes_
+        print(f"cut: class {c1} where t = ln p({c0}|x) - ln p({c1}|x) < {model.cut_:.4f} ({chosen})")
     os.makedirs(args.out, exist_ok=True)
-    if args.test:
-        xt, yt = _features_and_labels(args.test, args.label_column, args.key, "test")
-        if xt.shape[1] != x.shape[1]:
-            raise ValueError(f"test file has {xt.shape[1]} feature columns, training had {x.shape[1]}")
-        print(f"test accuracy {np.mean(model.predict(xt) == yt):.4f} on {len(xt)} rows")
-        if len(model.classes_) == 2:
-            score = -model.statistic(xt)  # larger means class 1
-            print(f"test ROC AUC {roc(yt, score, positive=model.classes_[1])[2]:.4f}")
-            plot_roc(yt, score, positive=model.classes_[1], label=args.kind, threshold=-model.cut_).savefig(
-                os.path.join(args.out, "roc.png"))
-    path = export_classifier(model, os.path.join(args.out, "saved_model"))
+    if test is not None:
+        _report_test(model, *test, args.kind, args.out)
+    path = export_classifier(model, saved_model)
     print(f"classifier SavedModel (signature classify) in {path}")
     return 0
+
+
+def _report_test(model, xt, yt, kind, out):
+    """Accuracy, the confusion matrix with each class's fraction right, and (two classes) the ROC curve."""
+    from sklearn.metrics import confusion_matrix
+
+    from ..metrics import roc
+    from ..plots import plot_roc
+
+    predicted, classes = model.predict(xt), model.classes_
+    print(f"test accuracy {np.mean(predicted == yt):.4f} on {len(xt)} rows")
+    unseen = sorted(set(np.unique(yt).tolist()) - set(classes.tolist()))
+    if unseen:
+        print(f"test labels not seen in training (always wrong): {unseen}")
+    matrix = confusion_matrix(yt, predicted, labels=classes)
+    width = max(len(str(c)) for c in classes) + 2
+    print("confusion matrix (rows: true class, columns: predicted; last: the fraction of the class predicted right)")
+    print(" " * width + "".join(f"{str(c):>{width}}" for c in classes))
+    for k, (c, row) in enumerate(zip(classes, matrix)):
+        print(f"{str(c):>{width}}" + "".join(f"{v:>{width}}" for v in row) + f"  {row[k] / max(row.sum(), 1):.3f}")
+    if len(classes) == 2:
+        score = -model.statistic(xt)  # larger means class 1
+        print(f"test ROC AUC {roc(yt, score, positive=classes[1])[2]:.4f}")
+        path = os.path.join(out, "roc.png")
+        plot_roc(yt, score, positive=classes[1], label=kind, threshold=-model.cut_).savefig(path)
+        print(f"ROC curve: {path}")
 
 
 # -- smoke -----------------------------------------------------------------------------------------------
@@ -124,6 +206,8 @@ def smoke(args):
     from ..metrics import gaussian_log_likelihood
     from ..train import fit_flow
 
+    if args.epochs < 1 or (args.layers is not None and args.layers < 1):
+        raise ValueError(f"--epochs and --layers must be >= 1, got {args.epochs}, {args.layers}")
     train, test = two_moons(4000, seed=args.seed), two_moons(2000, seed=args.seed + 1)
     flow = make_flow(args.kind, 2, num_layers=args.layers)
     if not args.quiet:

@@ -19,7 +19,8 @@ class FlowModule(tf.Module):
         samples (n, batch, d) and log_prob (n, batch), [:, i] drawn given
         condition[i]: the sample axis first, exactly as ``Flow.sample`` and
         TFP's ``Distribution.sample`` (docs/design.md, "Contracts").
-    ``description`` is a JSON string: kind, shapes, configuration.
+    ``description`` is a JSON string: kind, shapes, configuration, and the
+    names of the data's columns when given (``physflow sample`` writes them).
 
     Keras 3 gives the tf.Variables of nested layers ambiguous names ("mlp/kernel"
     for every Dense of an MLP). ``tf.saved_model.load`` does not mind, but the
@@ -30,14 +31,21 @@ class FlowModule(tf.Module):
     not part of the SavedModel.
     """
 
-    def __init__(self, flow):
+    def __init__(self, flow, columns=None):
+        from ..flows import Flow
+
+        if not isinstance(flow, Flow):
+            raise TypeError(f"export_flow takes a Flow (make_flow), got {type(flow).__name__}")
         super().__init__(name="physflow")
         self.weights, frozen = weight_copies([flow])
         d, c, dtype = flow.event_dim, flow.condition_dim, tf.as_dtype(flow.compute_dtype)
         config = flow.config or {}
+        if columns is not None and len(columns) != d:
+            raise ValueError(f"columns must name the flow's {d} dimensions, got {len(columns)}: {list(columns)}")
         self.description = tf.Variable(json.dumps({
             "format": "tfp_physflow.flow/1", "event_dim": d, "condition_dim": c, "dtype": dtype.name,
-            "config": config}, default=str), trainable=False, name="description")
+            "config": config, "columns": None if columns is None else [str(n) for n in columns]}, default=str),
+            trainable=False, name="description")
         self.log_prob, self.sample = _serving_functions(flow, frozen)
 
 
@@ -79,8 +87,10 @@ def _serving_functions(flow, frozen):
     return log_prob_conditional, sample_conditional
 
 
-def export_flow(flow, path):
+def export_flow(flow, path, columns=None):
     """Writes ``flow`` as a SavedModel at ``path`` with ``log_prob`` and ``sample`` signatures.
+
+    ``columns``: optional names of the data's dimensions, kept in the description.
 
     The write is atomic: the model is saved to a temporary folder beside
     ``path`` and swapped in only when complete, so a failed export leaves the
@@ -93,7 +103,7 @@ def export_flow(flow, path):
       >>> m.signatures["log_prob"](x=tf.zeros([4, 2]))["log_prob"].shape
       TensorShape([4])
     """
-    module = FlowModule(flow)
+    module = FlowModule(flow, columns)
     return save_module(module, path, signatures={"log_prob": module.log_prob, "sample": module.sample})
 
 
@@ -144,6 +154,10 @@ class PhysicsFlowModule(tf.Module):
 def export_physics_flow(generator, path):
     """Writes a ``PhysicsFlow`` as a SavedModel with ``sample_parameters`` and
     ``sample_spectra`` signatures (atomic; see ``PhysicsFlowModule``)."""
+    from ..physics.generator import PhysicsFlow
+
+    if not isinstance(generator, PhysicsFlow):
+        raise TypeError(f"export_physics_flow takes a PhysicsFlow (make_physics_flow), got {type(generator).__name__}")
     module = PhysicsFlowModule(generator)
     return save_module(module, path, signatures={"sample_parameters": module.sample_parameters,
                                                  "sample_spectra": module.sample_spectra})
@@ -245,5 +259,12 @@ def export_classifier(classifier, path):
 
     Loadable and callable without tfp_physflow: see ``ClassifierModule`` for the outputs.
     """
+    from sklearn.utils.validation import check_is_fitted
+
+    from ..models.classifier import FlowClassifier
+
+    if not isinstance(classifier, FlowClassifier):
+        raise TypeError(f"export_classifier takes a FlowClassifier, got {type(classifier).__name__}")
+    check_is_fitted(classifier, "flows_")
     module = ClassifierModule(classifier)
     return save_module(module, path, signatures={"classify": module.classify})

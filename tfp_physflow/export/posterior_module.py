@@ -1,6 +1,7 @@
 """The exported CircuitPosterior, and the loaded one: posterior samples of circuit parameters as a service."""
 
 import json
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -71,6 +72,11 @@ def export_circuit_posterior(posterior, path):
       >>> m.signatures["sample_parameters"](real=real, imag=imag, n=tf.constant(100))["parameters"].shape
       TensorShape([3, 100, 3])
     """
+    from ..physics.posterior import CircuitPosterior
+
+    if not isinstance(posterior, CircuitPosterior):
+        raise TypeError(f"export_circuit_posterior takes a CircuitPosterior (make_circuit_posterior), got "
+                        f"{type(posterior).__name__}")
     module = CircuitPosteriorModule(posterior)
     return save_module(module, path, signatures={"sample_parameters": module.sample_parameters})
 
@@ -83,6 +89,9 @@ class ServedPosterior:
         from ..physics.circuits import Circuit
 
         self.path = str(path)
+        if not os.path.isfile(os.path.join(self.path, "saved_model.pb")):
+            raise ValueError(f"{self.path!r} is not a SavedModel folder (no saved_model.pb): give the folder "
+                             "export_circuit_posterior wrote")
         self.module = tf.saved_model.load(self.path)
         try:
             self.description = json.loads(self.module.description.numpy().decode())

@@ -38,13 +38,19 @@ def weight_copies(models):
 
 
 def save_module(module, path, signatures):
-    """``tf.saved_model.save`` into a temporary folder, then an atomic swap into ``path``."""
+    """``tf.saved_model.save`` into a temporary folder, then an atomic swap into ``path``.
+
+    Only a SavedModel or an empty folder is replaced: a folder holding anything
+    else (a training run, data) is refused before anything is written. The
+    temporary folders of an export that was killed are removed by the next
+    export to the same path.
+    """
     path = os.path.abspath(os.fspath(path))
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"{path} exists and is not a folder: refusing to replace it with a SavedModel")
+    check_replaceable(path)
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
+    _remove_leftovers(path)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-{os.getpid()}-", dir=parent)
     try:
         tf.saved_model.save(module, tmp, signatures=signatures)
         _swap_in(tmp, path)
@@ -53,11 +59,44 @@ def save_module(module, path, signatures):
     return path
 
 
+def check_replaceable(path):
+    """Raises ValueError unless ``path`` is new, an empty folder or a SavedModel folder."""
+    if not os.path.exists(path):
+        return
+    if not os.path.isdir(path):
+        raise ValueError(f"{path} exists and is not a folder: refusing to replace it with a SavedModel")
+    entries = os.listdir(path)
+    if entries and "saved_model.pb" not in entries:
+        raise ValueError(f"{path} is a folder that is not a SavedModel (it holds {', '.join(sorted(entries)[:3])}"
+                         f"{', ...' if len(entries) > 3 else ''}): refusing to replace it; choose a new folder")
+
+
+def _remove_leftovers(path):
+    """Removes the temporary folders that a killed export to ``path`` left behind (their process is gone)."""
+    parent, base = os.path.dirname(path), os.path.basename(path)
+    for name in os.listdir(parent):
+        for kind in ("tmp", "old"):
+            prefix = f".{base}.{kind}-"
+            pid = name[len(prefix):].split("-")[0] if name.startswith(prefix) else ""
+            if pid.isdigit() and not _alive(int(pid)) and (kind == "tmp" or os.path.isdir(path)):
+                shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def _swap_in(new, path):
     """Replaces folder ``path`` by ``new``; on failure, the old folder is put back."""
     old = None
     if os.path.exists(path):
-        old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.old-", dir=os.path.dirname(path))
+        old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.old-{os.getpid()}-", dir=os.path.dirname(path))
         os.rmdir(old)
         os.rename(path, old)
     try:
