@@ -20,7 +20,7 @@ def gaussian_log_likelihood(train, test, diagonal=False):
     diagonal (what a DiagonalAffine flow can represent), otherwise full (what
     an LULinear flow can represent).
     """
-    train, test = np.asarray(train, np.float64), np.asarray(test, np.float64)
+    train, test = _two_samples(train, test)
     mean = train.mean(0)
     cov = np.cov(train, rowvar=False, bias=True)
     if diagonal:

@@ -18,6 +18,8 @@ def plot_history(history, ax=None, title=None, labels=("training loss", "validat
     estimates of a critic that keeps learning).
     Returns the matplotlib Figure (save it with ``fig.savefig(path)``).
     """
+    if not all(hasattr(history, a) for a in ("rows", "best_epoch")):
+        raise TypeError(f"plot_history takes a History (what fit returns), got {type(history).__name__}")
     fig, ax = _figure(ax)
     epochs = history["epoch"]
     ax.plot(epochs, history["loss"], label=labels[0])

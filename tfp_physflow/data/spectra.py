@@ -81,17 +81,21 @@ def read_spectra(path, *, instrument=None, imaginary=None, frequency_unit="Hz"):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
-    if path.is_dir():
-        from .zhang2020 import is_zhang2020_folder, load_zhang2020
+    try:
+        if path.is_dir():
+            from .zhang2020 import is_zhang2020_folder, load_zhang2020
 
-        result = load_zhang2020(path) if is_zhang2020_folder(path) else _read_folder(path, instrument)
-    elif path.suffix.lower() == ".npz":
-        result = _read_npz(path)
-    elif path.suffix.lower() == ".csv" and instrument is None and _has_header(path):
-        result = _read_table(path, imaginary)
-    else:
-        f, z = _read_instrument_file(path, instrument)
-        result = Spectra(f, z[None], [path.stem])
+            result = load_zhang2020(path) if is_zhang2020_folder(path) else _read_folder(path, instrument)
+        elif path.suffix.lower() == ".npz":
+            result = _read_npz(path)
+        elif path.suffix.lower() == ".csv" and instrument is None and _has_header(path):
+            result = _read_table(path, imaginary)
+        else:
+            f, z = _read_instrument_file(path, instrument)
+            result = Spectra(f, z[None], [path.stem])
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: a file is not text in a known encoding ({err.reason} at byte {err.start}); "
+                         "spectra are read from text tables, instrument exports or .npz") from None
     if frequency_unit == "rad/s":
         result.frequencies = result.frequencies / (2 * np.pi)
     _check(result, path)
@@ -271,7 +275,10 @@ def spectra_table(frequencies, spectra, names=None, metadata=None):
     """A pandas DataFrame in the wide layout ``read_spectra`` reads: name, metadata, re_<f>, im_<f>."""
     import pandas as pd
 
-    spectra = np.asarray(spectra)
+    spectra, frequencies = np.asarray(spectra), np.asarray(frequencies, np.float64)
+    if not np.iscomplexobj(spectra) or spectra.ndim != 2 or spectra.shape[1] != frequencies.size:
+        raise ValueError(f"spectra must be complex impedances (N, {frequencies.size}), one per frequency, got "
+                         f"{spectra.dtype} {spectra.shape}")
     columns = {"name": list(names) if names is not None else [str(i) for i in range(len(spectra))]}
     columns.update(metadata or {})
     for k, f in enumerate(np.asarray(frequencies, np.float64)):

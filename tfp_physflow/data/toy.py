@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ..validation import non_negative_int
+
 
 def two_moons(n, noise=0.05, seed=0, labels=False):
     """Two interleaved half circles with Gaussian noise, standardised.
@@ -14,6 +16,7 @@ def two_moons(n, noise=0.05, seed=0, labels=False):
     Returns:
       float64 array (n, 2) [, int array (n,)].
     """
+    n = non_negative_int(n, "n")
     rng = np.random.default_rng(seed)
     label = rng.integers(0, 2, n)
     angle = rng.uniform(0.0, np.pi, n)
@@ -27,6 +30,7 @@ def two_moons(n, noise=0.05, seed=0, labels=False):
 
 def ring(n, radius=2.0, width=0.15, seed=0):
     """Points on a circle of ``radius`` with radial Gaussian noise ``width``."""
+    n = non_negative_int(n, "n")
     rng = np.random.default_rng(seed)
     angle = rng.uniform(0.0, 2.0 * np.pi, n)
     r = radius + width * rng.standard_normal(n)

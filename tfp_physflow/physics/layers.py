@@ -23,6 +23,11 @@ def spectrum_features(z, representation="cartesian", finite_differences=False):
     """
     if representation not in REPRESENTATIONS:
         raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
+    z = z if tf.is_tensor(z) else np.asarray(z)
+    if not (z.dtype.is_complex if tf.is_tensor(z) else np.iscomplexobj(z)):
+        raise ValueError(f"spectra must be complex impedances Z' + jZ'' (N, K), got real dtype "
+                         f"{getattr(z.dtype, 'name', z.dtype)}: combine the real and imaginary parts "
+                         "(|Z| or one part alone is not a spectrum)")
     if representation == "cartesian":
         blocks = [tf.math.real(z), tf.math.imag(z)]
     else:
@@ -81,10 +86,6 @@ class ImpedanceLayer(keras.layers.Layer):
     def features(self, z):
         """Features of complex spectra z (N, K) exactly as ``call`` makes them: use on measured data."""
         z = z if tf.is_tensor(z) else np.asarray(z)
-        if not (z.dtype.is_complex if tf.is_tensor(z) else np.iscomplexobj(z)):
-            raise ValueError(f"features takes complex spectra Z' + jZ'' (N, {len(self.frequencies)}), got real "
-                             f"dtype {getattr(z.dtype, 'name', z.dtype)}: combine the real and imaginary parts "
-                             "(|Z| or one part alone is not a spectrum)")
         k = len(self.frequencies)
         if len(z.shape) == 0 or z.shape[-1] not in (None, k):
             raise ValueError(f"spectra must have shape (N, {k}), one value per frequency, got {tuple(z.shape)}")

@@ -27,6 +27,8 @@ class RunState:
     """
 
     def __init__(self, model, optimizers, directory, strategy):
+        if directory and os.path.exists(directory) and not os.path.isdir(directory):
+            raise ValueError(f"checkpoint_dir {directory!r} is a file, not a folder")
         self.model, self.directory, self.strategy = model, directory, strategy
         self.best = [tf.Variable(tf.identity(v.value), trainable=False, name="best")
                      for v in model.variables]

@@ -28,6 +28,8 @@ def fit_flow(flow, x, condition=None, **kwargs):
     arrays = []
     for name, array, dim in (("x", x, flow.event_dim), ("condition", condition, flow.condition_dim)):
         if array is None:
+            if name == "x":
+                raise ValueError(f"x is None: give the samples, an array (N, {dim})")
             continue
         array = _as_array(array, name)
         shape = getattr(array, "shape", None)
