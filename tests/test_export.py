@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,11 +53,13 @@ def test_a_process_without_tfp_physflow_gets_the_same_log_prob_and_samples(expor
     np.testing.assert_allclose(maf["log_prob"], flows["maf"].log_prob(x), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(cinn["log_prob"], flows["cinn"].log_prob(x, cond), rtol=1e-5, atol=1e-5)
     assert maf["sample_shape"] == [20000, D] and cinn["sample_shape"] == [20000, 1, D]
+    # The served sampler is unseeded: its mean may differ from a seeded draw's by sampling error,
+    # 5 standard errors of the difference of two means of 20,000 (the old fixed 0.05 failed at 2.1).
     reference = flows["maf"].sample(20000, seed=3).numpy()
-    np.testing.assert_allclose(maf["sample_mean"], reference.mean(0), atol=0.05)
+    np.testing.assert_allclose(maf["sample_mean"], reference.mean(0), atol=5 * reference.std(0).max() * 0.01)
     np.testing.assert_allclose(maf["sample_std"], reference.std(0), rtol=0.05)
     ref_c = flows["cinn"].sample(20000, cond[0], seed=3).numpy()
-    np.testing.assert_allclose(cinn["sample_mean"], ref_c.mean(0), atol=0.05)
+    np.testing.assert_allclose(cinn["sample_mean"], ref_c.mean(0), atol=5 * ref_c.std(0).max() * 0.01)
     assert cinn["description"]["condition_dim"] == C and cinn["description"]["config"]["kind"] == "cinn"
 
 
@@ -79,9 +82,15 @@ def test_saved_model_cli_shows_and_runs_the_signatures(exported):
     (lambda m: m.signatures["sample"](n=tf.constant(-2)), "n must be >= 0"),
 ])
 def test_serving_inputs_are_validated_with_a_message(exported, call, message):
+    from tfp_physflow.export.saving import serving_error
+
     model = tf.saved_model.load(str(exported[0] / "maf"))
-    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message) as err:
         call(model)
+    assert "Condition x" not in str(err.value)  # our words only, not the operands of tf.debugging.assert_*
+    clean = serving_error(err.value)  # what physflow prints: the message without TensorFlow's frame
+    assert re.match(message, clean) or message in clean
+    assert "Graph execution" not in clean and "node" not in clean and "\n" not in clean
 
 
 def test_conditional_serving_checks_the_condition(exported):

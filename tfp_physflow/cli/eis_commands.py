@@ -89,7 +89,6 @@ def _read(args):
     if capacitive < 0.5:
         print(f"note: only {capacitive:.0%} of the points have Z'' < 0 (capacitive). If the file holds -Z'', "
               "say so with --imaginary \"-Z''\"", file=sys.stderr)
-    os.makedirs(args.out, exist_ok=True)
     return data, circuit
 
 
@@ -140,6 +139,7 @@ def fit(args):
     data, circuit = _read(args)
     served = None if args.posterior is None else eis_posterior.load(args.posterior, circuit, data.frequencies)
     result = _fit(data, circuit, args.restarts, args.seed, args.quiet, served)
+    os.makedirs(args.out, exist_ok=True)
     if served is not None:
         summary = served.summary(data.spectra, (0.05, 0.5, 0.95), n=500)
         eis_posterior.write_intervals(os.path.join(args.out, "posterior.csv"), data.names, circuit.parameter_names,
@@ -189,6 +189,7 @@ def learn(args):
              f"{len(data)} spectra", names, units,
              {f"{args.kind} flow": _quantiles(params), "fit_circuit": _quantiles(reference.parameters)})
     out = args.out
+    os.makedirs(out, exist_ok=True)
     for name in ("generated.npz", "generated.csv"):
         write_generated(os.path.join(out, name), data.frequencies, names, params, spectra)
     plot_marginals(reference.parameters, params, names, units=units, model_label=f"{args.kind} flow (generated)",

@@ -159,6 +159,18 @@ def _load(path):
     return model, description
 
 
+def _serve(model, signature, **inputs):
+    """Calls a serving signature; its input checks' failures become one ValueError in their own words."""
+    import tensorflow as tf
+
+    from ..export.saving import serving_error
+
+    try:
+        return model.signatures[signature](**inputs)
+    except tf.errors.InvalidArgumentError as err:
+        raise ValueError(serving_error(err)) from None
+
+
 def add_info_arguments(p):
     p.add_argument("saved_model", help="SavedModel folder")
 
@@ -206,11 +218,11 @@ def _draw(model, description, n, condition):
     form = description.get("format", "")
     n = tf.constant(n, tf.int32)
     if form.startswith("tfp_physflow.physics_flow"):
-        return model.signatures["sample_parameters"](n=n)["parameters"].numpy(), description["parameter_names"]
+        return _serve(model, "sample_parameters", n=n)["parameters"].numpy(), description["parameter_names"]
     if form.startswith("tfp_physflow.sampler"):
         if condition is None:
             raise ValueError("this model samples given conditions: give --condition FILE")
-        out = model.signatures[description["signature"]](**{description["condition"]: tf.constant(
+        out = _serve(model, description["signature"], **{description["condition"]: tf.constant(
             condition, tf.float32), "n": n})
         return out[description["output"]].numpy(), None
     if form.startswith("tfp_physflow.flow"):
@@ -219,7 +231,7 @@ def _draw(model, description, n, condition):
                                                 else "unconditional: drop --condition"))
         inputs = {"n": n} if condition is None else {"n": n, "condition": tf.constant(
             condition, description.get("dtype", "float32"))}
-        return model.signatures["sample"](**inputs)["samples"].numpy(), description.get("columns")
+        return _serve(model, "sample", **inputs)["samples"].numpy(), description.get("columns")
     if form.startswith("tfp_physflow.circuit_posterior"):
         raise ValueError("a circuit posterior samples given spectra: run 'physflow eis fit SPECTRA --circuit "
                          f"{description.get('circuit')!r} --posterior DIR' (it writes posterior.csv)")
@@ -240,7 +252,7 @@ def _sample_physics(model, description, n, out):
     if not out.endswith((".csv", ".npz")):  # before drawing anything
         raise ValueError(f"a physics generator writes parameters and spectra: give --out a .csv or .npz, got {out!r}")
     check_output_file(out, (".csv", ".npz"))
-    result = model.signatures["sample_spectra"](n=tf.constant(n, tf.int32))
+    result = _serve(model, "sample_spectra", n=tf.constant(n, tf.int32))
     frequencies, names = model.frequencies.numpy(), description["parameter_names"]
     write_generated(out, frequencies, names, result["parameters"].numpy(),
                     result["real"].numpy() + 1j * result["imag"].numpy())
@@ -297,7 +309,7 @@ def evaluate(args):
         inputs = {"x": tf.constant(x, description.get("dtype", "float32"))}
         if condition is not None:
             inputs["condition"] = tf.constant(condition, description.get("dtype", "float32"))
-        log_prob = model.signatures["log_prob"](**inputs)["log_prob"].numpy()
+        log_prob = _serve(model, "log_prob", **inputs)["log_prob"].numpy()
         print(f"mean log-likelihood {log_prob.mean():.4f} +- {log_prob.std() / np.sqrt(len(log_prob)):.4f} "
               f"per row over {len(x)} rows")
     if condition is not None:

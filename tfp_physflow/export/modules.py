@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..models.classifier import bayes_rule, class_log_density
-from .saving import check_count, check_rows, save_module, weight_copies
+from .saving import check_count, check_rows, require, save_module, weight_copies
 
 
 class FlowModule(tf.Module):
@@ -73,8 +73,8 @@ def _serving_functions(flow, frozen):
     def log_prob_conditional(x, condition):
         x = check_rows(x, d, "x", "log_prob")
         condition = check_rows(condition, c, "condition", "log_prob")
-        same = tf.debugging.assert_equal(tf.shape(x)[0], tf.shape(condition)[0],
-                                         message="log_prob: x and condition must have the same batch size")
+        same = require(tf.equal(tf.shape(x)[0], tf.shape(condition)[0]),
+                       "log_prob: x and condition must have the same batch size")
         with tf.control_dependencies([same]), frozen():
             return {"log_prob": flow.log_prob(x, condition)}
 

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from .saving import check_count, save_module, weight_copies
+from .saving import check_count, require, save_module, weight_copies
 
 
 class CircuitPosteriorModule(tf.Module):
@@ -44,15 +44,14 @@ class CircuitPosteriorModule(tf.Module):
 
 def _checked_spectra(real, imag, k):
     name = "sample_parameters"
-    message = f"{name}: real and imag must both have shape (N, {k}), one value per training frequency"
-    checks = [tf.debugging.assert_equal(tf.shape(real), tf.shape(imag), message=message),
-              tf.debugging.assert_equal(tf.shape(real)[-1], k, message=message)]
+    message = f"{name}: real and imag must both have shape (N, {k}), one value per training frequency; got"
+    checks = [require(tf.reduce_all(tf.equal(tf.shape(real), tf.shape(imag))) & tf.equal(tf.shape(real)[-1], k),
+                      message, tf.shape(real), tf.shape(imag))]
     with tf.control_dependencies(checks):
         real = tf.debugging.check_numerics(real, f"{name}: real contains NaN or inf")
         imag = tf.debugging.check_numerics(imag, f"{name}: imag contains NaN or inf")
     z = tf.complex(real, imag)
-    nonzero = tf.debugging.assert_positive(tf.reduce_min(tf.abs(z), axis=-1),
-                                           message=f"{name}: a spectrum has an impedance of 0 at some frequency")
+    nonzero = require(tf.reduce_all(tf.abs(z) > 0), f"{name}: a spectrum has an impedance of 0 at some frequency")
     with tf.control_dependencies([nonzero]):
         return tf.identity(z)
 

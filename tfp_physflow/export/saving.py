@@ -3,6 +3,7 @@ uniquely named weight copies read through one ``keras.StatelessScope``, and
 checks of serving inputs with messages that name the problem."""
 
 import os
+import re
 import shutil
 import tempfile
 
@@ -10,18 +11,35 @@ import keras
 import tensorflow as tf
 
 
+def require(condition, message, *values):
+    """A serving-time check whose failure reads ``assertion failed: [message] [values]`` and nothing
+    more (``tf.debugging.assert_*`` add their condition, operands and op names to the message)."""
+    return tf.debugging.Assert(condition, [message, *values])
+
+
 def check_rows(value, dim, name, signature):
-    """Asserts ``value`` is (batch, dim) and finite, with messages that name the problem."""
-    message = f"{signature}: {name} must have shape (batch, {dim})"
-    checks = [tf.debugging.assert_rank(value, 2, message=message),
-              tf.debugging.assert_equal(tf.shape(value)[-1], dim, message=message)]
-    with tf.control_dependencies(checks):
+    """Asserts ``value`` (batch, dim; the signature fixes the rank) is finite and ``dim`` wide."""
+    check = require(tf.equal(tf.shape(value)[-1], dim),
+                    f"{signature}: {name} must have shape (batch, {dim}); its columns:", tf.shape(value)[-1])
+    with tf.control_dependencies([check]):
         return tf.debugging.check_numerics(value, f"{signature}: {name} contains NaN or inf")
 
 
 def check_count(n, signature):
-    with tf.control_dependencies([tf.debugging.assert_non_negative(n, message=f"{signature}: n must be >= 0")]):
+    with tf.control_dependencies([require(n >= 0, f"{signature}: n must be >= 0, got", n)]):
         return tf.identity(n)
+
+
+def serving_error(err):
+    """The check's own words from a serving function's InvalidArgumentError, without TensorFlow's
+    "Graph execution error", node names and bracketed operands: one line for a ValueError."""
+    for line in str(getattr(err, "message", err)).splitlines():
+        line = line.strip()
+        if line.startswith("assertion failed:"):
+            return " ".join(part.strip() for part in re.findall(r"\[([^\[\]]*)\]", line))
+        if " : Tensor had " in line:  # check_numerics
+            return line.split(" : Tensor had ")[0]
+    return str(err).strip().splitlines()[-1]
 
 
 def weight_copies(models):
