@@ -371,3 +371,16 @@ def test_corpus_size():
           f"{len({a[0] for a, _ in CLI})} commands")
     assert len(API) >= 100 and {a[0] if a[0] != "eis" else a[1] for a, _ in CLI} >= {
         "train", "export", "info", "sample", "evaluate", "classify", "fit", "learn", "posterior", "demo", "smoke"}
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_cli_refuses_a_read_only_output_folder_before_training(cli_files, capsys):
+    locked = cli_files / "locked"
+    locked.mkdir(exist_ok=True)
+    locked.chmod(0o555)
+    try:
+        assert main(["train", str(cli_files / "data.csv"), "--out", str(locked / "run")]) == 2
+        assert "is not writable" in capsys.readouterr().err
+        assert not (locked / "run").exists()
+    finally:
+        locked.chmod(0o755)

@@ -140,3 +140,16 @@ def test_exporting_over_a_file_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not a folder"):
         export_flow(random_flow("realnvp"), tmp_path / "model")
     assert (tmp_path / "model").read_text() == "not a model"
+
+
+def test_an_export_removes_what_a_killed_export_left_and_keeps_a_live_ones(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    killed = tmp_path / f".model.tmp-{dead.pid}-abc"      # what a SIGKILLed export leaves beside its target
+    live = tmp_path / f".model.tmp-{os.getpid()}-xyz"     # an export still running in this process
+    for folder in (killed, live):
+        folder.mkdir()
+        (folder / "saved_model.pb").write_text("partial")
+    export_flow(make_flow("diagonal", 2), tmp_path / "model")
+    assert (tmp_path / "model" / "saved_model.pb").exists()
+    assert not killed.exists() and live.exists()
