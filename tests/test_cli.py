@@ -131,6 +131,27 @@ def test_classify_trains_reports_and_exports(tmp_path, capsys):
     assert (tmp_path / "clf" / "roc.png").exists() and (tmp_path / "clf" / "saved_model" / "saved_model.pb").exists()
 
 
+def test_classify_reads_class_names_and_reports_the_cut_and_confusion_matrix(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    x = np.r_[rng.normal(0, 1, (150, 2)), rng.normal(2.5, 1, (150, 2))]
+    names = np.array(["cat"] * 150 + ["dog"] * 150)
+    for part, rows in (("train", slice(0, 300, 2)), ("test", slice(1, 300, 2))):
+        lines = ["a,b,animal"] + [f"{u},{v},{n}" for (u, v), n in zip(x[rows], names[rows])]
+        (tmp_path / f"{part}.csv").write_text("\n".join(lines) + "\n")
+    assert main(["classify", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"), "--kind", "linear",
+                 "--epochs", "5", "--cut", "roc", "--out", str(tmp_path / "clf"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "classes ['cat', 'dog'] (cat: 75, dog: 75 rows)" in out
+    assert "cut: class dog where t = ln p(cat|x) - ln p(dog|x) < " in out and "Youden" in out
+    matrix = out.split("fraction of the class predicted right)\n")[1].splitlines()[1:3]
+    counts = np.array([[int(v) for v in line.split()[1:3]] for line in matrix])
+    accuracy = float(out.split("test accuracy ")[1].split()[0])
+    assert counts.sum(1).tolist() == [75, 75] and np.trace(counts) / 150 == pytest.approx(accuracy, abs=1e-4)
+    fractions = [float(line.split()[-1]) for line in matrix]
+    np.testing.assert_allclose(fractions, np.diag(counts) / 75, atol=1e-3)
+    assert f"ROC curve: {tmp_path / 'clf' / 'roc.png'}" in out and (tmp_path / "clf" / "roc.png").exists()
+
+
 @pytest.mark.parametrize("argv, message", [
     (["train", "{d}/missing.csv", "--out", "{d}/x"], "does not exist"),
     (["train", "{d}/bad.csv", "--out", "{d}/x"], "line 3: not comma-separated numbers"),

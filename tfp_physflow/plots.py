@@ -51,7 +51,8 @@ def plot_roc(y_true, score, positive=1, ax=None, label=None, threshold=None):
         point = (np.mean(picked[~y]), np.mean(picked[y]))
         ax.plot(*point, "o", color="k", label=f"operating point: threshold {threshold:g}, FPR {point[0]:.3f}, "
                                               f"TPR {point[1]:.3f}")
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC curve, positive class {positive!r}")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate",
+           title=f"ROC curve, positive class {_label(positive)}")
     ax.legend()
     fig.tight_layout()
     return fig
@@ -252,3 +253,9 @@ def _figure(ax):
     if ax is None:
         return plt.subplots(figsize=(6, 4))
     return ax.figure, ax
+
+
+def _label(value):
+    """A class label as people write it: 1, 'right' (not np.int64(1), np.str_('right'))."""
+    value = value.item() if hasattr(value, "item") else value
+    return repr(value) if isinstance(value, str) else str(value)
