@@ -78,7 +78,7 @@ class LULinear(FlowBijector):
     def forward_and_log_det(self, x):
         perm, lower, upper = self._factors()
         w = perm @ lower @ upper
-        y = tf.tensordot(x, w, [[-1], [1]])  # x @ w^T for any batch rank, one unbatched x too
+        y = _times_transpose(x, w)
         if self.shift is not None:
             y = y + self.shift
         return y, self._log_det(x)
@@ -90,4 +90,11 @@ class LULinear(FlowBijector):
         inv = tf.linalg.triangular_solve(upper, inv, lower=False)
         if self.shift is not None:
             y = y - self.shift
-        return tf.tensordot(y, inv, [[-1], [1]]), -self._log_det(y)
+        return _times_transpose(y, inv), -self._log_det(y)
+
+
+def _times_transpose(x, w):
+    """x @ w^T over the last axis: a batch (..., d), or one unbatched x (d,) as TFP's log_prob of one event."""
+    if x.shape.rank == 1:
+        return tf.linalg.matvec(w, x)
+    return tf.matmul(x, w, transpose_b=True)
