@@ -26,7 +26,10 @@ def data(tmp_path_factory):
 def _start(argv, folder):
     exe = shutil.which("physflow")
     assert exe, "the physflow console script is not on PATH: install the package (README)"
-    return subprocess.Popen([exe, *argv], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # As from a terminal: Ctrl-C's SIGINT at its default. A shell's background job (a CI started with &)
+    # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+    return subprocess.Popen([exe, *argv], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_checkpoint(process, folder, epochs_done, timeout=240):
