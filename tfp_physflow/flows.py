@@ -7,7 +7,7 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from .bijectors.positive import POSITIVE_MAPS, UnitInterval
+from .bijectors.positive import POSITIVE_MAPS, UnitInterval, check_unit
 from .bijector_layers import (AutoregressiveLayer, CouplingLayer, DiagonalAffineLayer, LULinearLayer,
                               PermutationLayer)
 from .bijectors.transformers import Affine, RationalQuadratic
@@ -48,7 +48,7 @@ class Flow(keras.Model):
         super().__init__(**kwargs)
         if positive not in (None, *POSITIVE_MAPS):
             raise ValueError(f"positive must be None or one of {sorted(POSITIVE_MAPS)}, got {positive!r}")
-        self.unit = _check_unit(unit, event_dim, positive)
+        self.unit = check_unit(unit, event_dim, positive)
         self.event_dim = int(event_dim)
         self.condition_dim = None if condition_dim is None else int(condition_dim)
         self.positive = positive
@@ -244,7 +244,7 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
             raise ValueError("scale works with positive='exp' or None, not 'softplus' "
                              "(softplus does not turn a shift into a scale)")
         config["scale"] = scale
-    unit = _check_unit(unit, event_dim, positive)
+    unit = check_unit(unit, event_dim, positive)
     if unit:
         config["unit"] = unit
         if scale is not None and not all(0 < scale[i] < 1 for i in unit):
@@ -294,15 +294,3 @@ def make_flow(kind, event_dim, condition_dim=None, *, num_layers=None, hidden_un
 
 def _layer_seed(seed, index):
     return None if seed is None else int(seed) * 7919 + index
-
-
-def _check_unit(unit, event_dim, positive):
-    """The sorted indices of unit-interval outputs ([] for none), checked."""
-    if unit is None:
-        return []
-    unit = sorted({int(i) for i in unit})
-    if unit and positive is None:
-        raise ValueError("unit needs positive='exp' or 'softplus' for the other outputs")
-    if any(not 0 <= i < event_dim for i in unit):
-        raise ValueError(f"unit indices must lie in [0, {event_dim}), got {unit}")
-    return unit

@@ -118,3 +118,15 @@ class UnitInterval(_Elementwise):
 
     def safe(self, y):
         return tf.where(self._mask(y), 0.5 * tf.ones_like(y), tf.ones_like(y))
+
+
+def check_unit(unit, event_dim, positive):
+    """The sorted indices of unit-interval outputs ([] for none), checked."""
+    if unit is None:
+        return []
+    unit = sorted({int(i) for i in unit})
+    if unit and positive is None:
+        raise ValueError("unit needs positive='exp' or 'softplus' for the other outputs")
+    if any(not 0 <= i < event_dim for i in unit):
+        raise ValueError(f"unit indices must lie in [0, {event_dim}), got {unit}")
+    return unit

@@ -39,7 +39,7 @@ COMMANDS = {
 
 
 def build_parser():
-    from . import eis_commands, flow_commands, job_commands
+    from . import eis_commands, flow_commands, job_commands, model_commands
 
     parser = argparse.ArgumentParser(prog="physflow", description="Physics-aware normalizing flows "
                                      "(tfp_physflow). Run 'physflow COMMAND --help' for a command's options.")
@@ -48,7 +48,7 @@ def build_parser():
         p = sub.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.\n\nExample: {example}",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         module = (job_commands if name in ("demo", "classify", "smoke") else eis_commands if name == "eis"
-                  else flow_commands)
+                  else model_commands if name in ("info", "sample", "evaluate") else flow_commands)
         getattr(module, f"add_{name}_arguments")(p)
         p.set_defaults(handler=getattr(module, name))
     return parser
