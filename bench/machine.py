@@ -32,7 +32,7 @@ def cpu_peak(cpuinfo="/proc/cpuinfo"):
                 gflops=cores * per_cycle * mhz / 1e3)
 
 
-def _rss_bytes():
+def rss_bytes():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
@@ -49,19 +49,19 @@ class PeakMemory:
         self._stop = threading.Event()
 
     def __enter__(self):
-        self.start = self.peak = _rss_bytes()
+        self.start = self.peak = rss_bytes()
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
         return self
 
     def _watch(self):
         while not self._stop.wait(self.interval):
-            self.peak = max(self.peak, _rss_bytes())
+            self.peak = max(self.peak, rss_bytes())
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, _rss_bytes())
+        self.peak = max(self.peak, rss_bytes())
 
 
 def measure(call, sync, size, calls, repeats):

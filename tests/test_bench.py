@@ -1,5 +1,6 @@
 """The benchmark's own arithmetic: FLOP counts, the CPU peak, memory, timing, ratios."""
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -9,6 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 import flows as bench_flows  # noqa: E402
 import machine  # noqa: E402
+import profile_step  # noqa: E402
+import scaling  # noqa: E402
 import tf_flows  # noqa: E402
 from workloads import WORKLOADS, forward_flops, task_flops  # noqa: E402
 
@@ -79,3 +82,41 @@ def test_tfp_and_the_dense_ceiling_get_exactly_our_conditioners(name):
     count = {lib: sum(int(v.shape.num_elements()) for v in tf_flows.build(lib, spec).trainable_variables)
              for lib in ("ours", "tfp", tf_flows.BOUND)}
     assert count["ours"] == count["tfp"] == count[tf_flows.BOUND], count
+
+
+def test_a_train_target_is_the_lower_of_1_5x_the_best_peer_and_0_9_of_the_ceiling():
+    assert bench_flows.target_rate("train", 100.0, 1000.0, 1.5) == (150.0, "1.5x the best other")
+    rate, rule = bench_flows.target_rate("train", 100.0, 150.0, 1.5)  # 1.5x would beat the matmuls
+    assert rate == pytest.approx(135.0) and "ceiling" in rule
+    assert bench_flows.target_rate("sample", 100.0, None, 1.1)[0] == pytest.approx(110.0)
+
+
+def test_a_train_step_above_target_with_a_slow_first_call_is_not_met():
+    cells = [_cell("ours", "XLA", 200.0), _cell("tfp", "XLA", 100.0), _cell(tf_flows.BOUND, "XLA", 1000.0)]
+    cells[0]["first_s"] = bench_flows.FIRST_CALL_LIMIT_S + 1
+    for cell in cells:
+        bench_flows.annotate(cell, peak_gflops=100.0, measured_gflops=50.0)
+    (train,) = bench_flows.summarise(cells)
+    assert train["ratio"] == 2.0 and not train["first_ok"] and not train["met"]
+
+
+def test_power_law_exponents_are_recovered_and_super_linear_growth_is_flagged():
+    xs = [2, 8, 32, 128]
+    assert scaling.power_law_exponent(xs, [3.0 * x ** 1.7 for x in xs]) == pytest.approx(1.7)
+    assert scaling.power_law_exponent(xs, [5.0 for _ in xs]) == pytest.approx(0.0)
+    assert scaling.super_linear("depth", 1.3) and not scaling.super_linear("depth", 1.05)
+    assert scaling.super_linear("batch", 0.3) and not scaling.super_linear("batch", -0.4)
+
+
+def test_a_scaling_group_times_each_configuration_and_reports_its_memory(capsys):
+    scaling.run_group("realnvp", "ours", "depth", [2], budget_s=0.01)
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    assert (line["kind"], line["library"], line["axis"], line["value"]) == ("realnvp", "ours", "depth", 2)
+    assert 0 < line["us_per_sample"] < 1e4 and line["first_s"] > 0 and line["peak_mb"] > 0
+
+
+def test_the_step_profile_finds_the_matmuls_and_the_rest():
+    spec = dict(WORKLOADS["W1"], layers=2, batch=64)
+    result = profile_step.profile("ours", spec, "train", False, calls=2)
+    assert result["dense_us"] > 0 and result["other_us"] > 0 and result["wall_us"] > 0
+    assert any(profile_step.DENSE.search(name) for name in result["kernels"])
