@@ -64,6 +64,7 @@ def run_group(kind, library, axis, values, budget_s):
     import tf_flows
     from machine import PeakMemory, rss_bytes
 
+    gc.collect()
     baseline = rss_bytes()
     key = AXES[axis][0]
     for value in values:

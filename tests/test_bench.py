@@ -1,6 +1,7 @@
 """The benchmark's own arithmetic: FLOP counts, the CPU peak, memory, timing, ratios."""
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -108,9 +109,11 @@ def test_power_law_exponents_are_recovered_and_super_linear_growth_is_flagged():
     assert scaling.super_linear("batch", 0.3) and not scaling.super_linear("batch", -0.4)
 
 
-def test_a_scaling_group_times_each_configuration_and_reports_its_memory(capsys):
-    scaling.run_group("realnvp", "ours", "depth", [2], budget_s=0.01)
-    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+def test_a_scaling_group_times_each_configuration_and_reports_its_memory():
+    # As study() runs it: a fresh process per group, memory measured from its own import level.
+    out = subprocess.run([sys.executable, str(Path(scaling.__file__)), "--group", "realnvp", "ours", "depth",
+                          "--values", "2", "--budget", "0.01"], capture_output=True, text=True, check=True)
+    (line,) = [json.loads(x) for x in out.stdout.splitlines() if x.startswith("{")]
     assert (line["kind"], line["library"], line["axis"], line["value"]) == ("realnvp", "ours", "depth", 2)
     assert 0 < line["us_per_sample"] < 1e4 and line["first_s"] > 0 and line["peak_mb"] > 0
 
