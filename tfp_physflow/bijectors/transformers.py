@@ -42,8 +42,7 @@ class Affine:
 
     def __call__(self, x, raw, inverse=False):
         """Returns (output, element-wise log-det of the map applied); raw is (..., 2)."""
-        shift, log_scale = tf.unstack(raw, axis=-1)  # unstack's gradient is a stack, not a scatter
-        log_scale = soft_clamp(log_scale, self.clamp)
+        shift, log_scale = raw[..., 0], soft_clamp(raw[..., 1], self.clamp)
         if inverse:
             return (x - shift) * tf.exp(-log_scale), -log_scale
         return x * tf.exp(log_scale) + shift, log_scale
