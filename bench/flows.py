@@ -13,7 +13,7 @@ steps the fraction of the CPU's float32 peak reached; then per task the
 ratio of our best finite mode to the best peer against its target; then the
 scaling study of ``scaling.py``. Writes all of it to JSON.
 
-    python bench/flows.py                     # everything, about 25 minutes
+    python bench/flows.py                     # everything, about 20 minutes
     python bench/flows.py --quick             # a few calls each, to check it runs
     python bench/flows.py --workloads W2 --json maf.json
 """

@@ -9,10 +9,9 @@ From one base configuration (d = 8, 8 coupling layers, batch 1,024, hidden
     depth       2, 8, 32 layers
     batch       256, 1,024, 4,096, 16,384
 
-Both flows and both libraries run under tf.function. XLA is left out: the
-spline's train step compiles in a time that grows faster than its depth
-(ours: 9 s at 4 layers, 15 s at 8, 37 s at 16, over 8 minutes at 32 on a
-2-core machine), which would measure the compiler rather than the step.
+Both flows and both libraries run under tf.function. XLA is left out: its
+compile would dominate the study (the spline's train step, ours: 6 s at 4
+layers, 9 s at 8, 15 s at 16, 36 s at 32 on a 2-core machine).
 A train step is the benchmark's (log_prob, mean NLL, gradients, one Adam
 update). Time per sample is the median of 3 rounds of at least 0.5 s (and
 2 steps); peak memory is
@@ -26,7 +25,7 @@ sample, b = 0 along the batch means cost linear in the batch (b < 0:
 overhead amortised); along the dimension and the depth, b <= 1 means the
 step grows at most linearly. A larger b is flagged "super-linear".
 
-    python bench/scaling.py                   # about 10 minutes
+    python bench/scaling.py                   # about 11 minutes
     python bench/scaling.py --quick           # the two smallest values per axis, short rounds
 """
 
