@@ -37,7 +37,7 @@ import tensorflow as tf  # noqa: E402
 
 import scaling  # noqa: E402
 import tf_flows  # noqa: E402
-from machine import cpu_peak, measure  # noqa: E402
+from machine import cpu_peak, measure, write_json  # noqa: E402
 from workloads import TASK_LABELS, WORKLOADS, task_flops, task_size  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -193,7 +193,7 @@ def main():
     report = dict(machine=peak, versions=versions, calls=calls, repeats=repeats, cells=cells, ratios=ratios)
     if not args.no_scaling:
         report["scaling"] = dict(cells=scaling_cells, fits=fits)
-    scaling.write_json(args.json, report)
+    write_json(args.json, report)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@
 Plain Python, shared by the TensorFlow process and the PyTorch subprocess.
 """
 
+import json
 import os
 import statistics
 import threading
 import time
+from pathlib import Path
 
 
 def cpu_peak(cpuinfo="/proc/cpuinfo"):
@@ -84,3 +86,12 @@ def measure(call, sync, size, calls, repeats):
             rates.append(calls * size / (time.perf_counter() - start))
     return dict(first_s=first, median=statistics.median(rates), min=min(rates), max=max(rates),
                 value=value, peak_rss_mb=mem.peak / 2**20, rss_before_mb=mem.start / 2**20)
+
+
+def write_json(path, report):
+    """Writes ``report`` to ``path`` whole or not at all."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(report, indent=1))
+    os.replace(partial, path)
+    print(f"\nwrote {path}")
