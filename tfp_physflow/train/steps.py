@@ -43,7 +43,9 @@ class CompiledSteps:
                 bad = tf.cast(tf.logical_not(tf.logical_and(finite, tf.math.is_finite(value))), tf.int32)
                 return value, grads, bad
 
-            return tf.function(gradients, jit_compile=True) if jit else gradients
+            # A function of its own, traced once however often a step repeats the phase
+            # (a critic phase of 5 repeats would otherwise be traced 5 times).
+            return tf.function(gradients, jit_compile=jit)
 
         def make_update(phase):
             def apply(grads):
