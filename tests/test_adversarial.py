@@ -127,6 +127,7 @@ def test_the_trainer_sees_spectra_only(data, monkeypatch):
         fit_adversarial(model, train.parameters)
 
 
+@pytest.mark.slow  # 30 adversarial epochs (25-35 s); every element kind trains from the first step by default
 def test_adversarial_training_recovers_the_parameter_ranges(data):
     train, val = data
     model = small_model(train, "diagonal")

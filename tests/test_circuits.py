@@ -191,6 +191,7 @@ def test_fit_baselines_resample_the_fits_and_fit_a_log_gaussian():
     np.testing.assert_allclose(c.unconstrained(gaussian).std(0), 0.2, rtol=0.05)
 
 
+@pytest.mark.slow  # trains an nsf flow for 30 epochs (15-20 s); physflow eis learn runs flow_of_fits by default
 def test_a_flow_of_fits_learns_the_fits_distribution_on_each_support():
     from tfp_physflow.physics import flow_of_fits
 

@@ -73,7 +73,11 @@ def test_eis_learn_generates_a_labeled_data_set_figures_and_a_generator(exports,
     assert main(["sample", str(run / "saved_model"), "--out", str(root / "p.npy")]) == 2  # parameters and spectra
     err = capsys.readouterr().err
     assert err.startswith("physflow: error:") and ("use .csv or .npz" in err or "give --out a .csv or .npz" in err)
-    # The physics-aware flow instead: adversarial training, here started from the flow of the fits.
+
+
+@pytest.mark.slow  # adversarial training with its XLA compile (15-25 s); fit_adversarial's pretrain runs by default
+def test_eis_learn_hybrid_trains_the_physics_aware_flow_and_logs_each_phase(exports, capsys, tensorboard_scalars):
+    root, _ = exports  # the physics-aware flow instead: adversarial training, started from the flow of the fits
     assert main(["eis", "learn", str(root / "spectra.csv"), "--circuit", CIRCUIT, "--method", "hybrid", "--kind",
                  "linear", "--epochs", "2", "-n", "50", "--out", str(root / "hybrid"), "--quiet", "--tensorboard",
                  str(root / "tb")]) == 0

@@ -101,7 +101,9 @@ def test_planar_log_dets_enter_the_elbo(pendulum):
     assert np.all(np.abs(log_det.numpy()) > 1e-3)
 
 
-@pytest.mark.parametrize("flags", [dict(physics=None), dict(physics="pendulum", flows=2, attention=True)])
+# The physics-integrated one is slow (RK4 in the decoder, 15-25 s); its gradient and log-dets are tested by default.
+@pytest.mark.parametrize("flags", [dict(physics=None), pytest.param(dict(physics="pendulum", flows=2, attention=True),
+                                                                   marks=pytest.mark.slow)])
 def test_training_improves_the_reconstruction(pendulum, flags):
     (x, _), (test, params) = pendulum
     tf.keras.utils.set_random_seed(0)
