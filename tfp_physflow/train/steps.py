@@ -22,6 +22,7 @@ class CompiledSteps:
                          or len(strategy.extended.worker_devices) == 1)
         if jit_compile is True and not single_device:
             raise ValueError("jit_compile=True needs one device per worker; use 'auto' or False")
+        self.single_device = single_device
         self._build(jit=jit_compile is not False and single_device)
 
     def _build(self, jit):
@@ -43,9 +44,11 @@ class CompiledSteps:
                 bad = tf.cast(tf.logical_not(tf.logical_and(finite, tf.math.is_finite(value))), tf.int32)
                 return value, grads, bad
 
-            # A function of its own, traced once however often a step repeats the phase
-            # (a critic phase of 5 repeats would otherwise be traced 5 times).
-            return tf.function(gradients, jit_compile=jit)
+            # On one device, a function of its own, traced once however often a step repeats the
+            # phase (a critic phase of 5 repeats would otherwise be traced 5 times). Not under a
+            # multi-device strategy: a variable update inside the loss (the critic's power
+            # iteration) needs a merge_call, which a nested tf.function does not allow.
+            return tf.function(gradients, jit_compile=jit) if self.single_device else gradients
 
         def make_update(phase):
             def apply(grads):
