@@ -46,7 +46,6 @@ AXES = {"dimension": ("d", (2, 8, 32, 128)), "depth": ("layers", (2, 8, 32)),
         "batch": ("batch", (256, 1024, 4096, 16384))}
 # Both flows under tf.function: XLA's compile of a deep spline step would dominate the study.
 MODE = "tf.function"
-KINDS = ("realnvp", "nsf")
 KIND_LABELS = {"realnvp": "RealNVP", "nsf": "spline"}
 LIBRARIES = ("ours", "tfp")
 
@@ -111,7 +110,7 @@ def super_linear(axis, exponent, margin=0.15):
 def study(axes=AXES, budget_s=0.5, quick=False, progress=print):
     """Runs every (flow, library, axis) group in a subprocess; returns the cells and the fits."""
     cells = []
-    for kind in KINDS:
+    for kind in KIND_LABELS:
         for library in LIBRARIES:
             for axis, (_, values) in axes.items():
                 values = values[:2] if quick else values
@@ -125,7 +124,7 @@ def study(axes=AXES, budget_s=0.5, quick=False, progress=print):
                     continue
                 cells += [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     fits = []
-    for kind in KINDS:
+    for kind in KIND_LABELS:
         for library in LIBRARIES:
             for axis in axes:
                 group = [c for c in cells if (c["kind"], c["library"], c["axis"]) == (kind, library, axis)]
@@ -143,7 +142,7 @@ def study(axes=AXES, budget_s=0.5, quick=False, progress=print):
 def print_table(cells, fits):
     """Per flow and axis: µs per sample and peak MB of ours and TFP per value, then the exponents."""
     print("\nscaling of a train step: microseconds per sample (peak MB above import), ours | TFP")
-    for kind in KINDS:
+    for kind in KIND_LABELS:
         for axis, (key, _) in AXES.items():
             rows = sorted({c["value"] for c in cells if (c["kind"], c["axis"]) == (kind, axis)})
             if not rows:
