@@ -124,6 +124,20 @@ def test_a_non_finite_loss_rejects_the_step_stops_and_keeps_the_best_weights():
     np.testing.assert_allclose(mean_nll(flow, X), history["loss"][1], rtol=0.05)
 
 
+def test_a_users_own_loss_keeps_autograph():
+    # Our own losses are traced without AutoGraph (train/steps.py, _as_written); a user's loss
+    # keeps it, as under Keras's fit: a Python `if` on a tensor becomes a tf.cond. Traced
+    # without AutoGraph, this `if` would raise "using a tf.Tensor as a Python bool".
+    def clipped_nll(model, batch, training=True):
+        nll = -model.log_prob(batch[0])
+        if tf.reduce_max(nll) > 1e6:
+            nll = tf.minimum(nll, 1e6)
+        return nll
+
+    history = fit(small_flow(), clipped_nll, (X,), epochs=1, verbose=False, jit_compile=False)
+    assert np.isfinite(history["loss"][0])
+
+
 def test_xla_falls_back_to_tf_function_where_it_does_not_compile():
     def numpy_loss(model, batch, training=True):  # numpy_function cannot be compiled by XLA
         nll = -model.log_prob(batch[0])
