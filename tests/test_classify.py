@@ -15,7 +15,10 @@ from tfp_physflow import FlowClassifier, export_classifier
 from tfp_physflow.metrics import classification_fractions, roc
 from tfp_physflow.plots import plot_roc, plot_statistic
 
-SMALL = dict(flow_kwargs=dict(num_layers=2, hidden_units=(16, 16)), epochs=15, batch_size=64)
+# jit_compile=False: these tests are about the classifier, not XLA; each fit of a flow would
+# otherwise compile (2-4 s), more than its 15 epochs take. The docstring example and the
+# README's run the default ("auto", XLA).
+SMALL = dict(flow_kwargs=dict(num_layers=2, hidden_units=(16, 16)), epochs=15, batch_size=64, jit_compile=False)
 
 
 def blobs(n_per_class, centres, seed=0, scale=1.0):

@@ -71,7 +71,9 @@ def fit_adversarial(model, spectra, *, validation_spectra=None, validation_split
     Example:
       >>> data = pf.data.simulate_impedance(256, seed=1)
       >>> generator = make_physics_flow("linear", data.spectra, data.frequencies)
-      >>> history = fit_adversarial(AdversarialModel(generator), data.spectra, epochs=1, verbose=False)
+      >>> # One short epoch: plain tf.function, as XLA's compile would take longer than the run.
+      >>> history = fit_adversarial(AdversarialModel(generator), data.spectra, epochs=1, verbose=False,
+      ...                           jit_compile=False)
       >>> sorted(history.rows[-1])[:3]
       ['critic_loss', 'epoch', 'generator_loss']
     """

@@ -44,6 +44,9 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
       random_state: seed of the splits, the shuffling and each flow's initial
         weights (``make_flow(seed=random_state + k)`` for class k, unless
         ``flow_kwargs`` sets a seed); no global seed is touched. None: random.
+      jit_compile: ``fit_flow``'s, for every flow: "auto" (XLA where it
+        compiles), True or False. False (plain ``tf.function``) starts faster:
+        a short fit of small data can end before XLA's compile pays off.
       verbose: show the training progress.
     Reference: L. Moske, "Advanced methods of data analysis: normalizing
       flows" (2022), one flow per class on astroML's RR Lyrae data, Tables
@@ -62,7 +65,7 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, kind="realnvp", flow_kwargs=None, epochs=100, batch_size=256, learning_rate=1e-3,
                  final_learning_rate=None, validation_fraction=0.1, patience=10, min_rel_change=None,
-                 priors=None, cut=0.0, standardize="whiten", random_state=0, verbose=False):
+                 priors=None, cut=0.0, standardize="whiten", random_state=0, jit_compile="auto", verbose=False):
         self.kind = kind
         self.flow_kwargs = flow_kwargs
         self.epochs = epochs
@@ -76,6 +79,7 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
         self.cut = cut
         self.standardize = standardize
         self.random_state = random_state
+        self.jit_compile = jit_compile
         self.verbose = verbose
 
     # -- fitting -----------------------------------------------------------
@@ -112,7 +116,7 @@ class FlowClassifier(ClassifierMixin, BaseEstimator):
             history = fit_flow(flow, train, validation_data=(val,), epochs=self.epochs, batch_size=batch,
                                optimizer=self._optimizer(len(train) // batch), patience=self.patience,
                                min_rel_change=self.min_rel_change, seed=int(rng.integers(2 ** 31)),
-                               verbose=self.verbose)
+                               jit_compile=self.jit_compile, verbose=self.verbose)
             self.flows_.append(flow)
             self.histories_.append(history)
         self.log_det_ = np.linalg.slogdet(self.whitening_)[1]
