@@ -33,7 +33,7 @@ class CircuitPosteriorModule(tf.Module):
             "noise": posterior.noise, "prior": repr(posterior.prior)}), trainable=False, name="description")
         spec = tf.TensorSpec([None, k], dtype)
 
-        @tf.function(input_signature=[spec, spec, tf.TensorSpec([], tf.int32, name="n")])
+        @tf.function(autograph=False, input_signature=[spec, spec, tf.TensorSpec([], tf.int32, name="n")])
         def sample_parameters(real, imag, n):
             z = _checked_spectra(real, imag, k)
             with frozen():

@@ -100,7 +100,7 @@ class CircuitPosterior(keras.Model):
         """NumPy (N, Q, P): each parameter's posterior ``quantiles`` per spectrum, from n samples."""
         return posterior_quantiles(self.sample(spectra, n, seed).numpy(), quantiles)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)  # our code: no tensor control flow to convert
     def _sample_chunk(self, z, n, seed):
         return self.sample_graph(z, n, seed)
 
