@@ -1,10 +1,4 @@
-"""The exported modules (flow, physics generator, conditional sampler, classifier) and their export functions.
-
-The serving functions are traced without AutoGraph (``autograph=False``): they
-and the model code they call have no Python control flow on tensors, and
-AutoGraph's conversion of that code was 2.9 s of the 4.4 s CPU an export of an
-nsf flow took in a new process (under cProfile).
-"""
+"""The exported modules (flow, physics generator, conditional sampler, classifier) and their export functions."""
 
 import json
 
@@ -12,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..models.classifier import bayes_rule, class_log_density
-from .saving import check_count, check_rows, require, save_module, weight_copies
+from .saving import check_count, check_rows, require, save_module, serving_function, weight_copies
 
 
 class FlowModule(tf.Module):
@@ -63,19 +57,19 @@ def _serving_functions(flow, frozen):
     c_spec = tf.TensorSpec([None, None], dtype, name="condition")
 
     if c is None:
-        @tf.function(autograph=False, input_signature=[x_spec])
+        @serving_function(x_spec)
         def log_prob(x):
             with frozen():
                 return {"log_prob": flow.log_prob(check_rows(x, d, "x", "log_prob"))}
 
-        @tf.function(autograph=False, input_signature=[n_spec])
+        @serving_function(n_spec)
         def sample(n):
             with frozen():
                 samples, lp = flow.sample_and_log_prob(check_count(n, "sample"))
             return {"samples": samples, "log_prob": lp}
         return log_prob, sample
 
-    @tf.function(autograph=False, input_signature=[x_spec, c_spec])
+    @serving_function(x_spec, c_spec)
     def log_prob_conditional(x, condition):
         x = check_rows(x, d, "x", "log_prob")
         condition = check_rows(condition, c, "condition", "log_prob")
@@ -84,7 +78,7 @@ def _serving_functions(flow, frozen):
         with tf.control_dependencies([same]), frozen():
             return {"log_prob": flow.log_prob(x, condition)}
 
-    @tf.function(autograph=False, input_signature=[n_spec, c_spec])
+    @serving_function(n_spec, c_spec)
     def sample_conditional(n, condition):
         condition = check_rows(condition, c, "condition", "sample")
         with frozen():
@@ -138,7 +132,7 @@ class PhysicsFlowModule(tf.Module):
             "config": flow.get_config()}, default=str), trainable=False, name="description")
         n_spec = tf.TensorSpec([], tf.int32, name="n")
 
-        @tf.function(autograph=False, input_signature=[n_spec])
+        @serving_function(n_spec)
         def sample_parameters(n):
             with frozen():
                 params, lp = flow.sample_and_log_prob(check_count(n, "sample_parameters"))
@@ -147,7 +141,7 @@ class PhysicsFlowModule(tf.Module):
                     lp = flow.log_prob(params)
             return {"parameters": params, "log_prob": lp}
 
-        @tf.function(autograph=False, input_signature=[n_spec])
+        @serving_function(n_spec)
         def sample_spectra(n):
             with frozen():
                 params = layer.circuit.in_order(flow.sample(check_count(n, "sample_spectra")))
@@ -194,8 +188,8 @@ class ConditionalSamplerModule(tf.Module):
             "condition_mean": mean.tolist(), "condition_std": std.tolist()}), trainable=False, name="description")
         mean, std = tf.constant(mean, dtype), tf.constant(std, dtype)
 
-        @tf.function(autograph=False, input_signature=[tf.TensorSpec([None, None], dtype, name=condition_name),
-                                                       tf.TensorSpec([], tf.int32, name="n")])
+        @serving_function(tf.TensorSpec([None, None], dtype, name=condition_name),
+                          tf.TensorSpec([], tf.int32, name="n"))
         def sample(condition, n):
             condition = check_rows(condition, c, condition_name, signature)
             with frozen():
@@ -245,7 +239,7 @@ class ClassifierModule(tf.Module):
             "cut": classifier.cut_, "kind": classifier.kind}, default=str), trainable=False, name="description")
         log_priors, labels = tf.constant(classifier.log_priors_, dtype), tf.constant(classes)
 
-        @tf.function(autograph=False, input_signature=[tf.TensorSpec([None, None], dtype, name="x")])
+        @serving_function(tf.TensorSpec([None, None], dtype, name="x"))
         def classify(x):
             x = check_rows(x, d, "x", "classify")
             with frozen():

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from .saving import check_count, require, save_module, weight_copies
+from .saving import check_count, require, save_module, serving_function, weight_copies
 
 
 class CircuitPosteriorModule(tf.Module):
@@ -33,7 +33,7 @@ class CircuitPosteriorModule(tf.Module):
             "noise": posterior.noise, "prior": repr(posterior.prior)}), trainable=False, name="description")
         spec = tf.TensorSpec([None, k], dtype)
 
-        @tf.function(autograph=False, input_signature=[spec, spec, tf.TensorSpec([], tf.int32, name="n")])
+        @serving_function(spec, spec, tf.TensorSpec([], tf.int32, name="n"))
         def sample_parameters(real, imag, n):
             z = _checked_spectra(real, imag, k)
             with frozen():
