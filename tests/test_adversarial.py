@@ -166,18 +166,24 @@ def test_critic_steps_per_generator_step_and_a_fresh_critic_optimizer_per_run(da
 
 def test_an_adversarial_run_resumes_exactly_from_its_checkpoint(data, tmp_path):
     train, _ = data
+    ckpt = tmp_path / "ckpt"
 
-    def run(epochs, directory):
+    def run(epochs):
         tf.keras.utils.set_random_seed(0)
         model = small_model(train, "realnvp", num_layers=2, hidden_units=(8,))
         history = fit_adversarial(model, train.spectra[:512], validation_split=0.25, epochs=epochs, batch_size=128,
-                                  checkpoint_dir=directory, verbose=False, restore_best=False,
-                                  jit_compile=False)  # resuming does not depend on XLA; its compile costs 3 x 5 s
+                                  checkpoint_dir=ckpt, verbose=False, restore_best=False,
+                                  jit_compile=False)  # resuming does not depend on XLA; its compile costs 2 x 5 s
         return history, model
 
-    whole, model = run(3, None)
-    run(1, tmp_path / "ckpt")
-    resumed, again = run(3, tmp_path / "ckpt")
+    whole, model = run(3)
+    # As if killed after epoch 3's history.json but before its checkpoint:
+    # back to epoch 2's checkpoint (the manager keeps the last two).
+    for stale in ckpt.glob("ckpt-3.*"):
+        stale.unlink()
+    tf.compat.v1.train.update_checkpoint_state(str(ckpt), str(ckpt / "ckpt-2"))
+    resumed, again = run(3)
+    assert len(resumed["val_loss"]) == 3  # epochs 1-2 from the checkpoint's history, 3 trained again
     np.testing.assert_allclose(resumed["val_loss"], whole["val_loss"], rtol=1e-4)
     np.testing.assert_allclose(resumed["critic_loss"], whole["critic_loss"], rtol=1e-4)
     for a, b in zip(model.weights, again.weights):
