@@ -4,9 +4,11 @@
 - Docstring examples see ``np``, ``tf``, ``keras``, ``pf`` and every name of
   ``tfp_physflow.__all__``, as after ``from tfp_physflow import *``.
 - Tests run on two workers (pytest-xdist ``--dist loadgroup``): every test
-  file is one group, as module-scoped fixtures are built once; a test that
-  carries its own ``xdist_group`` (the README's independent chains of
-  examples) is placed on its own.
+  file is one group, so that its module-scoped fixtures are built once; a
+  test that carries its own ``xdist_group`` (the README's independent chains
+  of examples) is placed on its own. pytest 9.2 breaks xdist's groups
+  (pytest-xdist#1386: every test is scheduled alone); setup.cfg keeps
+  pytest below 9.2 until a fixed xdist is out.
 - ``@pytest.mark.shared_data("rrlyrae/RRLyrae.fit", ...)`` marks a test that
   reads the project's real data in ``../shared/data``; where a file is absent
   the test is skipped with a reason that names it.
@@ -28,10 +30,15 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into the test ids
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    # The README's chains are the longest groups (about 35 s each): first, so
+    # that no worker is left running one at the end (setup.cfg keeps this
+    # order: --no-loadscope-reorder).
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/test_readme.py"))
 
 
 def pytest_runtest_setup(item):
