@@ -4,7 +4,8 @@
 - Docstring examples see ``np``, ``tf``, ``keras``, ``pf`` and every name of
   ``tfp_physflow.__all__``, as after ``from tfp_physflow import *``.
 - Tests run on two workers (pytest-xdist ``--dist loadgroup``): every test
-  file is one group, so that its module-scoped fixtures are built once; a
+  file is one group, so that its module-scoped fixtures are built once
+  (``slow`` tests excepted: each is a group of its own); a
   test that carries its own ``xdist_group`` (the README's independent chains
   of examples) is placed on its own. pytest 9.2 breaks xdist's groups
   (pytest-xdist#1386: every test is scheduled alone); setup.cfg keeps
@@ -33,7 +34,10 @@ SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into the test ids
 def pytest_collection_modifyitems(items):
     for item in items:
-        if item.get_closest_marker("xdist_group") is None:
+        # Slow tests are whole runs, most in processes of their own (nine of
+        # them in test_examples.py): each is scheduled alone, so that both
+        # workers share them.
+        if item.get_closest_marker("xdist_group") is None and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     # The README's chains are the longest groups (about 35 s each): first, so
     # that no worker is left running one at the end (setup.cfg keeps this
