@@ -243,9 +243,9 @@ def _levenberg_marquardt(circuit, frequencies, theta, target, low, high, is_alph
     nu = tf.fill([tf.shape(theta)[0]], tf.constant(2.0, tf.float64))
     cost = cost_of(residual(theta))
     done = tf.zeros_like(cost, tf.bool)
+
     # Until every row has converged (an accepted step that gained < 1e-10 of its cost, or damping at
     # its ceiling) or ``iterations`` are spent; rows that are done keep taking their (tiny) steps.
-
     def unfinished(i, theta, cost, done, lam, nu):
         return tf.logical_and(i < iterations, tf.logical_not(tf.reduce_all(done)))
 
