@@ -204,14 +204,15 @@ def _traced_solver(circuit_text, frequency_bytes):
     # solver; an unbounded cache would grow with every new frequency grid.
     circuit, frequencies = Circuit(circuit_text), np.frombuffer(frequency_bytes, np.float64)
     is_alpha = tf.constant([p == "alpha" for _, p in circuit.parameter_kinds()])
-    p, k = circuit.num_parameters, len(frequencies)
-    rows = [tf.TensorSpec([None, p], tf.float64), tf.TensorSpec([None, k], tf.complex128)]
-    # Any number of rows: traced once, not again when the refinement keeps fewer.
+    # theta, low and high share one spec; any number of rows, so the solver is traced
+    # once, not again when the refinement keeps fewer starts.
+    theta = tf.TensorSpec([None, circuit.num_parameters], tf.float64)
+    target = tf.TensorSpec([None, len(frequencies)], tf.complex128)
     # autograph=False: the loop is an explicit tf.while_loop, so AutoGraph's
     # conversion of the circuit code it calls would only cost time at the first trace.
     return tf.function(lambda theta, target, low, high, steps: _levenberg_marquardt(
         circuit, frequencies, theta, target, low, high, is_alpha, steps), autograph=False,
-        input_signature=[*rows, rows[0], rows[0], tf.TensorSpec([], tf.int32)])
+        input_signature=[theta, target, theta, theta, tf.TensorSpec([], tf.int32)])
 
 
 def _levenberg_marquardt(circuit, frequencies, theta, target, low, high, is_alpha, iterations):
