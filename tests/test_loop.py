@@ -45,6 +45,22 @@ def test_fit_flow_learns_and_restores_the_best_validation_weights():
     np.testing.assert_allclose(mean_nll(flow, x_val), min(val), rtol=1e-5)
 
 
+def test_each_step_is_traced_once_though_the_last_batches_are_smaller(monkeypatch):
+    from tfp_physflow.train import steps
+    built, evaluate = [], steps.CompiledSteps.evaluate
+
+    def recorded(self, dataset):
+        built.append(self)
+        return evaluate(self, dataset)
+
+    monkeypatch.setattr(steps.CompiledSteps, "evaluate", recorded)
+    history = fit_flow(small_flow(), X[:1000], validation_data=(X[:600],), epochs=2, batch_size=128,
+                       jit_compile=False, verbose=False)  # 7 full batches + 104 rows; 4 + 88 rows
+    assert len(history) == 2
+    assert built[0].train_step.experimental_get_tracing_count() == 1
+    assert built[0].eval_step.experimental_get_tracing_count() == 1
+
+
 def test_conditional_fit_flow_with_a_validation_split():
     x, labels = two_moons(1024, seed=0, labels=True)
     keras.utils.set_random_seed(0)

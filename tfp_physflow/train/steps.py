@@ -138,8 +138,13 @@ class CompiledSteps:
         return [float(t / count) for t in totals], None
 
     def evaluate(self, dataset):
+        batches = self.strategy.experimental_distribute_dataset(dataset)
+        # Traced once for the dataset's own spec: its batch size is unknown
+        # when a last, smaller batch follows the full ones, which would
+        # otherwise trace the step a second time.
+        self.eval_step.get_concrete_function(batches.element_spec)
         total, count = 0.0, 0.0
-        for batch in self.strategy.experimental_distribute_dataset(dataset):
+        for batch in batches:
             t, c = self.eval_step(batch)
             total, count = total + float(t), count + float(c)
         return total / count
