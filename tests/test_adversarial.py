@@ -164,6 +164,7 @@ def test_critic_steps_per_generator_step_and_a_fresh_critic_optimizer_per_run(da
     assert default.phases(model, None)[0].optimizer is not default.phases(model, None)[0].optimizer
 
 
+@pytest.mark.slow  # a killed-and-resumed run, as test_loop's and test_cli_interrupts' (two trainings, ~20 s)
 def test_an_adversarial_run_resumes_exactly_from_its_checkpoint(data, tmp_path):
     train, _ = data
     ckpt = tmp_path / "ckpt"

@@ -2,7 +2,8 @@
 
 The examples form independent chains (each later block of a chain may use
 names an earlier one defined); each chain runs as its own test in a fresh
-namespace, so that the two test workers can share them.
+namespace, so that the two test workers can share them; the quick start's
+runs by default, the other two with ``pytest -m slow``.
 """
 
 import re
@@ -32,8 +33,11 @@ def chain_of(section):
     return "quick start" if section in QUICK_START_CHAIN else "physics" if section in PHYSICS_CHAIN else "models"
 
 
-@pytest.mark.parametrize("chain", [pytest.param(c, marks=pytest.mark.xdist_group(f"readme {c}"))
-                                   for c in ("quick start", "physics", "models")])
+# The quick start's chain runs by default. The other two (36 s each) are slow: every call in them
+# is also tested on its own (test_circuits, test_circuit_posterior, test_adversarial, test_coulomb,
+# test_physics_vae, test_classify); what they add is that the README's text runs as written.
+@pytest.mark.parametrize("chain", [pytest.param("quick start", marks=pytest.mark.xdist_group("readme quick start")),
+                                   *(pytest.param(c, marks=pytest.mark.slow) for c in ("physics", "models"))])
 def test_readme_python_examples_run(chain, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     blocks = [code for section, code in python_blocks() if chain_of(section) == chain]

@@ -3,7 +3,6 @@
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,13 +30,13 @@ def test_each_readme_snippet_runs_without_tfp_physflow():
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_saved_model_cli_shows_the_documented_signatures(model):
-    cli = shutil.which("saved_model_cli") or str(Path(sys.executable).parent / "saved_model_cli")
-    result = subprocess.run([cli, "show", "--dir", f"saved_models/{model}", "--all"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_each_model_serves_the_signatures_its_readme_names(model):
+    # Loaded here, not through a saved_model_cli process per model (TensorFlow's import, ~6 s each):
+    # test_export runs saved_model_cli itself, and the snippets above serve without tfp_physflow.
+    import tensorflow as tf
+
     documented = re.findall(r'signatures\["(\w+)"\]', readme(model))
-    assert documented and all(f"signature_def['{name}']" in result.stdout for name in documented)
+    assert documented and set(documented) <= set(tf.saved_model.load(str(ROOT / "saved_models" / model)).signatures)
 
 
 def test_every_reference_model_is_listed_and_rebuilt_by_the_build_script():
