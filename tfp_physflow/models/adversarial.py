@@ -119,7 +119,7 @@ def train_physics_flow(kind, spectra, frequencies, circuit=None, *, epochs=150, 
     Example:
       >>> data = pf.data.simulate_impedance(256, seed=1)
       >>> generator, history = train_physics_flow("diagonal", data.spectra, data.frequencies, epochs=1,
-      ...                                         verbose=False)
+      ...                                         verbose=False, jit_compile=False)  # as fit_adversarial's
       >>> generator.sample_parameters(5, seed=0).shape
       TensorShape([5, 3])
     """
