@@ -61,6 +61,29 @@ def test_each_step_is_traced_once_though_the_last_batches_are_smaller(monkeypatc
     assert built[0].eval_step.experimental_get_tracing_count() == 1
 
 
+def test_a_spent_iterator_is_deleted_in_a_thread_of_its_own_once_its_caller_lets_go():
+    import threading
+    import time
+
+    from tfp_physflow.train import data
+
+    deleted_in = []
+
+    class Spent:
+        def __del__(self):
+            deleted_in.append(threading.current_thread().name)
+
+    def epoch():
+        spent = Spent()
+        data.release_in_background(spent)
+        time.sleep(0.2)
+        assert deleted_in == []  # still held here
+
+    epoch()
+    data._spent.join()
+    assert deleted_in == ["physflow-iterator-release"]
+
+
 def test_conditional_fit_flow_with_a_validation_split():
     x, labels = two_moons(1024, seed=0, labels=True)
     keras.utils.set_random_seed(0)

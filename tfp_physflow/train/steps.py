@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from .data import release_in_background
+
 
 class CompiledSteps:
     """The compiled train and evaluation steps, under one strategy."""
@@ -122,7 +124,8 @@ class CompiledSteps:
         (``train.callbacks.Callbacks``) get the batch hooks; its ``stop_training`` ends the epoch."""
         totals, count = np.zeros(len(self.phases)), 0
         steps = _cardinality(dataset)
-        for i, batch in enumerate(self.strategy.experimental_distribute_dataset(dataset)):
+        batches = iter(self.strategy.experimental_distribute_dataset(dataset))
+        for i, batch in enumerate(batches):
             hooks.list.on_train_batch_begin(i)
             values, finite = self.train_step(batch) if self._verified else self._first_step(batch)
             if not bool(finite):
@@ -133,6 +136,7 @@ class CompiledSteps:
             hooks.list.on_train_batch_end(i, {"loss": float(totals[0] / count)})
             if hooks.stop_training:
                 break
+        release_in_background(batches)
         if count == 0:
             raise ValueError("the training data gave no batch: it is smaller than one batch")
         return [float(t / count) for t in totals], None
@@ -143,10 +147,11 @@ class CompiledSteps:
         # when a last, smaller batch follows the full ones, which would
         # otherwise trace the step a second time.
         self.eval_step.get_concrete_function(batches.element_spec)
-        total, count = 0.0, 0.0
-        for batch in batches:
+        total, count, iterator = 0.0, 0.0, iter(batches)
+        for batch in iterator:
             t, c = self.eval_step(batch)
             total, count = total + float(t), count + float(c)
+        release_in_background(iterator)
         return total / count
 
 
