@@ -6,7 +6,7 @@
 - Tests run on two workers (pytest-xdist ``--dist loadgroup``): every test
   file is one group, so that its module-scoped fixtures are built once
   (``slow`` tests excepted: each is a group of its own); a
-  test that carries its own ``xdist_group`` (the README's independent chains
+  test that carries its own ``xdist_group`` (the README's quick start chain
   of examples) is placed on its own. pytest 9.2 breaks xdist's groups
   (pytest-xdist#1386: every test is scheduled alone); setup.cfg keeps
   pytest below 9.2 until a fixed xdist is out.
@@ -39,9 +39,9 @@ def pytest_collection_modifyitems(items):
         # workers share them.
         if item.get_closest_marker("xdist_group") is None and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-    # The README's chains are the longest groups (about 35 s each): first, so
-    # that no worker is left running one at the end (setup.cfg keeps this
-    # order: --no-loadscope-reorder).
+    # The README's quick start chain is the longest group by default (30-36 s;
+    # its other two chains are slow): first, so that no worker is left running
+    # it at the end (setup.cfg keeps this order: --no-loadscope-reorder).
     items.sort(key=lambda item: not item.nodeid.startswith("tests/test_readme.py"))
 
 
