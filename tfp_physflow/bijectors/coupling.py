@@ -8,6 +8,7 @@
 import tensorflow as tf
 
 from .base import FlowBijector, as_parameter, broadcast_condition
+from .slicing import split_last
 from .transformers import Affine, RationalQuadratic, check_transformer
 
 
@@ -48,7 +49,7 @@ class Coupling(FlowBijector):
     def _apply(self, x, inverse):
         if self.condition is not None:
             x, cond = broadcast_condition(x, tf.cast(self.condition, x.dtype))
-        fixed, moving = x[..., :self.num_fixed], x[..., self.num_fixed:]
+        fixed, moving = split_last(x, self.num_fixed)
         raw = self.conditioner(fixed if self.condition is None else tf.concat([fixed, cond], -1))
         raw = tf.reshape(raw, tf.concat([tf.shape(moving), [self.transformer.params_per_dim]], 0))
         out, log_det = self.transformer(moving, raw, inverse)

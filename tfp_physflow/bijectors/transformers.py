@@ -9,6 +9,7 @@ dimension (``params_per_dim``) and computes ``(y, log_det)`` element-wise from
 
 import tensorflow as tf
 
+from .slicing import unstack_last
 from .splines import num_spline_params, rational_quadratic
 
 
@@ -42,7 +43,8 @@ class Affine:
 
     def __call__(self, x, raw, inverse=False):
         """Returns (output, element-wise log-det of the map applied); raw is (..., 2)."""
-        shift, log_scale = raw[..., 0], soft_clamp(raw[..., 1], self.clamp)
+        shift, log_scale = unstack_last(raw)
+        log_scale = soft_clamp(log_scale, self.clamp)
         if inverse:
             return (x - shift) * tf.exp(-log_scale), -log_scale
         return x * tf.exp(log_scale) + shift, log_scale
