@@ -7,7 +7,9 @@ installed (``pip install -e ".[bench]"``), zuko and nflows in a subprocess
 started right after, on the same architectures. A train step is log_prob,
 mean negative log-likelihood, gradients and one Adam update.
 
-Prints per cell the median samples/s with its range over rounds, the first
+Prints per cell the median samples/s with its range over rounds (the
+rounds of one task's TensorFlow cells taken in turn, so that the machine's
+drift moves them alike), the first
 call (trace and compile included), peak resident memory, and for train
 steps the fraction of the CPU's float32 peak reached; then per task the
 ratio of our best finite mode to the best peer against its target; then the
@@ -37,7 +39,7 @@ import tensorflow as tf  # noqa: E402
 
 import scaling  # noqa: E402
 import tf_flows  # noqa: E402
-from machine import cpu_peak, measure, write_json  # noqa: E402
+from machine import cpu_peak, measure_interleaved, write_json  # noqa: E402
 from workloads import TASK_LABELS, WORKLOADS, task_flops, task_size  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -48,18 +50,25 @@ FIRST_CALL_LIMIT_S = 5.0  # the first train step (trace and compile) must take l
 
 
 def tf_cells(name, spec, calls, repeats):
-    """Ours and TFP in this process, both modes, every task of the workload."""
+    """Ours, TFP and the ceiling in this process, both modes, every task of the workload.
+
+    The cells of one task are timed round by round in turn (``measure_interleaved``).
+    """
     for task in spec["tasks"]:
         libraries = (*tf_flows.LIBRARIES, tf_flows.BOUND) if task == "train" else tf_flows.LIBRARIES
+        keras.backend.clear_session()
+        gc.collect()
+        labels, pairs = [], []
         for library in libraries:
             for mode, jit in tf_flows.MODES.items():
-                keras.backend.clear_session()
-                gc.collect()
                 model = tf_flows.build(library, spec)
-                call, sync = tf_flows.task_call(library, model, spec, task, jit)
-                n = calls if task == "train" else max(1, calls // 4)
-                yield dict(workload=name, task=task, library=library, mode=mode,
-                           **measure(call, sync, task_size(spec, task), n, repeats))
+                labels.append(dict(workload=name, task=task, library=library, mode=mode))
+                pairs.append(tf_flows.task_call(library, model, spec, task, jit))
+        n = calls if task == "train" else max(1, calls // 4)
+        print(f"  ({name} {TASK_LABELS[task]}: {len(pairs)} cells, first calls, then {repeats} rounds of each in turn)",
+              file=sys.stderr, flush=True)
+        for label, result in zip(labels, measure_interleaved(pairs, task_size(spec, task), n, repeats)):
+            yield dict(**label, **result)
 
 
 def torch_cells(name, calls, repeats):

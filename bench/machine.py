@@ -71,21 +71,39 @@ def measure(call, sync, size, calls, repeats):
 
     ``sync(result)`` waits for the result (e.g. ``float(loss)``); ``size`` is
     the samples per call. Returns first-call seconds, samples/s per round
-    (median, min, max), the last result synced, and the peak resident memory.
+    (median, min, max), the last result synced, and the peak resident memory
+    during the first call (trace, compile and first run).
     """
-    with PeakMemory() as mem:
-        start = time.perf_counter()
-        value = sync(call())
-        first = time.perf_counter() - start
-        rates = []
-        for _ in range(repeats):
+    return measure_interleaved([(call, sync)], size, calls, repeats)[0]
+
+
+def measure_interleaved(pairs, size, calls, repeats):
+    """``measure`` for several ``(call, sync)`` pairs doing the same task, one result per pair.
+
+    Each pair's first call runs alone; then every round times each pair in
+    turn. Why: this VM's speed drifts by up to a third over minutes (a
+    dense-only ceiling read 57k and 77k samples/s within the hour), and
+    pairs timed one after the other would carry that drift into their ratio.
+    """
+    results = []
+    for call, sync in pairs:
+        with PeakMemory() as mem:
+            start = time.perf_counter()
+            value = sync(call())
+            first = time.perf_counter() - start
+        results.append(dict(first_s=first, rates=[], value=value, peak_rss_mb=mem.peak / 2**20,
+                            rss_before_mb=mem.start / 2**20))
+    for _ in range(repeats):
+        for (call, sync), result in zip(pairs, results):
             start = time.perf_counter()
             for _ in range(calls):
-                result = call()
-            value = sync(result)
-            rates.append(calls * size / (time.perf_counter() - start))
-    return dict(first_s=first, median=statistics.median(rates), min=min(rates), max=max(rates),
-                value=value, peak_rss_mb=mem.peak / 2**20, rss_before_mb=mem.start / 2**20)
+                out = call()
+            result["value"] = sync(out)
+            result["rates"].append(calls * size / (time.perf_counter() - start))
+    for result in results:
+        rates = result.pop("rates")
+        result.update(median=statistics.median(rates), min=min(rates), max=max(rates))
+    return results
 
 
 def write_json(path, report):

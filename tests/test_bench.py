@@ -59,6 +59,18 @@ def test_measure_reports_samples_per_second_of_each_round():
     assert result["first_s"] >= 0.01 and result["value"] == 1.0
 
 
+def test_interleaved_cells_take_their_rounds_in_turn():
+    log = []
+
+    def pair(name):
+        return (lambda: log.append(name)), (lambda r: name)
+
+    results = machine.measure_interleaved([pair("a"), pair("b")], size=1, calls=2, repeats=3)
+    assert log == ["a", "b"] + ["a", "a", "b", "b"] * 3  # first calls alone, then round by round
+    assert [r["value"] for r in results] == ["a", "b"]
+    assert all(r["min"] <= r["median"] <= r["max"] for r in results)
+
+
 def _cell(library, mode, median, value=1.0, task="train"):
     return dict(workload="W1", task=task, library=library, mode=mode, median=median, value=value, first_s=1.0)
 
