@@ -13,7 +13,7 @@ X = tf.constant(np.arange(24.0).reshape(4, 6))
 
 
 def parts(x):
-    return (*slicing.split_last(x, 2), *slicing.unstack_last(x))
+    return (*slicing.split_last(x, 2), *slicing.unstack_last(x, 6))
 
 
 @pytest.mark.parametrize("mode", ["eager", "tf.function", "XLA"])
@@ -22,6 +22,16 @@ def test_both_forms_give_the_slices(mode):
     expected = (X[:, :2], X[:, 2:], *(X[:, i] for i in range(6)))
     for got, want in zip(run(X), expected, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_affine_takes_parameters_whose_last_axis_is_unknown_at_trace_time(jit_compile):
+    spec = [tf.TensorSpec([None, None], tf.float64), tf.TensorSpec([None, None, None], tf.float64)]
+    affine = tf.function(pf.Affine(2.0), input_signature=spec, jit_compile=jit_compile)
+    raw = tf.constant(np.stack([np.full((4, 6), 1.0), np.zeros((4, 6))], -1))
+    y, log_det = affine(X, raw)
+    np.testing.assert_array_equal(y, X + 1.0)
+    np.testing.assert_array_equal(log_det, np.zeros((4, 6)))
 
 
 def gradient_op_types(case_name, jit_compile):

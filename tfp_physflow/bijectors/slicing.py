@@ -28,8 +28,8 @@ def split_last(x, num_first):
     return tuple(tf.split(x, [num_first, -1], axis=-1))
 
 
-def unstack_last(x):
-    """The last axis's entries, ``x[..., i]`` for each i; that axis's size must be static."""
+def unstack_last(x, num):
+    """``[x[..., i] for i in range(num)]``: the ``num`` entries of the last axis, known or not at trace time."""
     if in_xla_trace():
-        return [x[..., i] for i in range(x.shape[-1])]
-    return tf.unstack(x, axis=-1)
+        return [x[..., i] for i in range(num)]
+    return tf.unstack(x, num=num, axis=-1)

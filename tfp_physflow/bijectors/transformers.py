@@ -43,7 +43,7 @@ class Affine:
 
     def __call__(self, x, raw, inverse=False):
         """Returns (output, element-wise log-det of the map applied); raw is (..., 2)."""
-        shift, log_scale = unstack_last(raw)
+        shift, log_scale = unstack_last(raw, self.params_per_dim)
         log_scale = soft_clamp(log_scale, self.clamp)
         if inverse:
             return (x - shift) * tf.exp(-log_scale), -log_scale
