@@ -78,10 +78,17 @@ class TFPFlow(keras.Model):
 
 
 class DenseBound(keras.Model):
-    """The workload's conditioner networks alone, each fed its own input: no
-    transformer, no chaining. Its train step (forward, gradients with respect
-    to weights and inputs, Adam) is the dense work every library must do, so
-    its rate bounds what this TensorFlow's matmul kernels allow a flow."""
+    """The workload's conditioner networks alone, chained as a flow chains its
+    layers: no transformer, each network's input its own fixed tensor plus
+    the mean of the previous network's output (one broadcast add). Its train
+    step (forward, gradients with respect to weights and inputs, Adam) is the
+    dense work every library must do in the order a flow must do it, so its
+    rate bounds what this TensorFlow's matmul kernels allow a flow.
+
+    Why chained: with independent inputs TensorFlow's executor ran the
+    networks concurrently on both cores, which no flow's layers can do, and
+    the ceiling read ~25 % above what a chain reaches (docs/design.md,
+    "Measured pitfalls")."""
 
     def __init__(self, spec):
         super().__init__()
@@ -92,10 +99,19 @@ class DenseBound(keras.Model):
         for net in self.nets:
             net(tf.zeros([1, widths[0]]))
 
+    def chain_outputs(self):
+        """Each network's output, in chain order."""
+        outs, carry = [], 0.0
+        for net, h in zip(self.nets, self.inputs_):
+            # tf.identity: the tape watches the inputs, so that the first
+            # network's input gradient is computed too, as in a flow.
+            outs.append(net(tf.identity(h) + carry))
+            carry = tf.reduce_mean(outs[-1], -1, keepdims=True)
+        return outs
+
     def log_prob(self, x, condition=None):
-        # x only sets the dtype; the tape watches the inputs so that input
-        # gradients are computed as in a flow, where every input depends on weights.
-        return tf.add_n([tf.reduce_sum(net(tf.identity(h)), -1) for net, h in zip(self.nets, self.inputs_)])
+        # x is unused: the inputs are fixed tensors of the workload's batch.
+        return tf.add_n([tf.reduce_sum(out, -1) for out in self.chain_outputs()])
 
 
 LIBRARIES = ("tfp", "ours")

@@ -97,6 +97,23 @@ def test_tfp_and_the_dense_ceiling_get_exactly_our_conditioners(name):
     assert count["ours"] == count["tfp"] == count[tf_flows.BOUND], count
 
 
+def test_the_dense_ceiling_chains_its_networks_as_a_flow_chains_its_layers():
+    import tensorflow as tf
+
+    bound = tf_flows.build(tf_flows.BOUND, WORKLOADS["W1"])
+    for net in bound.nets:  # output layers start at zero, which would hide any dependence
+        net.out.kernel.assign(tf.random.normal(net.out.kernel.shape, seed=1))
+    first, last = bound.nets[0].trainable_variables, bound.nets[-1].trainable_variables
+    with tf.GradientTape(persistent=True) as tape:
+        outs = bound.chain_outputs()
+    # The last network depends on every weight of the first (unchained, their gradients were None) ...
+    grads = tape.gradient(outs[-1], first)
+    assert all(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
+    # ... and no network on a later one's.
+    assert all(g is None for g in tape.gradient(outs[0], last))
+    assert len(outs) == WORKLOADS["W1"]["layers"]
+
+
 def test_a_train_target_is_the_lower_of_1_5x_the_best_peer_and_0_9_of_the_ceiling():
     assert bench_flows.target_rate("train", 100.0, 1000.0, 1.5) == (150.0, "1.5x the best other")
     rate, rule = bench_flows.target_rate("train", 100.0, 150.0, 1.5)  # 1.5x would beat the matmuls
