@@ -6,9 +6,10 @@ For one workload and task, runs each library's call in one mode under
 _FusedMatMul without it) and everything else (element-wise fusions,
 reductions, copies, the optimizer). Dividing the dense FLOPs of
 ``workloads.py`` by the dense kernel time gives the rate the matmuls ran at;
-the rest of a step is what a library adds around them.
+the rest of a step is what a library adds around them. The libraries are
+profiled in turn, round by round, as ``flows.py`` times them.
 
-    python bench/profile_step.py W5 log_prob --mode XLA
+    python bench/profile_step.py W5 log_prob --mode XLA --rounds 5
     python bench/profile_step.py W4 train --mode XLA --top 12
 """
 
@@ -55,26 +56,39 @@ def kernel_times(logdir):
     return totals
 
 
-def profile(library, spec, task, jit, calls):
-    """Kernel time per call (dense and other, microseconds), wall time per call, and the kernels."""
-    keras.backend.clear_session()
+def prepare(library, spec, task, jit):
+    """A built and warmed-up ``(call, sync)`` pair for one library's task."""
     model = tf_flows.build(library, spec)
     call, sync = tf_flows.task_call(library, model, spec, task, jit)
     for _ in range(5):
         result = call()
     sync(result)
-    with tempfile.TemporaryDirectory() as logdir:
-        tf.profiler.experimental.start(logdir)
-        start = time.perf_counter()
-        for _ in range(calls):
-            result = call()
-        sync(result)
-        wall = (time.perf_counter() - start) / calls
-        tf.profiler.experimental.stop()
-        totals = kernel_times(logdir)
-    dense = sum(t for n, t in totals.items() if DENSE.search(n)) / 1e6 / calls
-    other = sum(t for n, t in totals.items() if not DENSE.search(n)) / 1e6 / calls
-    return dict(dense_us=dense, other_us=other, wall_us=wall * 1e6, kernels=totals, calls=calls)
+    return call, sync
+
+
+def profile(pairs, calls, rounds=1):
+    """Profiles each ``(call, sync)`` pair for ``calls`` calls per round, the
+    pairs in turn round by round (this VM's speed drifts; see
+    ``machine.measure_interleaved``). Per pair: kernel time per call (dense
+    and other, microseconds), wall time per call, and the kernels summed."""
+    results = [dict(kernels=collections.Counter(), wall_s=0.0) for _ in pairs]
+    for _ in range(rounds):
+        for (call, sync), result in zip(pairs, results):
+            with tempfile.TemporaryDirectory() as logdir:
+                tf.profiler.experimental.start(logdir)
+                start = time.perf_counter()
+                for _ in range(calls):
+                    out = call()
+                sync(out)
+                result["wall_s"] += time.perf_counter() - start
+                tf.profiler.experimental.stop()
+                result["kernels"].update(kernel_times(logdir))
+    for result in results:
+        n, totals = calls * rounds, result["kernels"]
+        result.update(calls=n, wall_us=result.pop("wall_s") * 1e6 / n,
+                      dense_us=sum(t for k, t in totals.items() if DENSE.search(k)) / 1e6 / n,
+                      other_us=sum(t for k, t in totals.items() if not DENSE.search(k)) / 1e6 / n)
+    return results
 
 
 def main():
@@ -82,23 +96,27 @@ def main():
     parser.add_argument("workload", choices=list(WORKLOADS))
     parser.add_argument("task", choices=["train", "sample", "log_prob"])
     parser.add_argument("--mode", choices=list(tf_flows.MODES), default="XLA")
-    parser.add_argument("--calls", type=int, default=20)
-    parser.add_argument("--top", type=int, default=6, help="kernels to list per library")
+    parser.add_argument("--calls", type=int, default=10, help="calls per library and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--top", type=int, default=6, help="the rest's largest kernels to list per library")
     args = parser.parse_args()
     spec = WORKLOADS[args.workload]
     if args.task not in spec["tasks"]:
         sys.exit(f"{args.workload} has no {args.task} task (it has {', '.join(spec['tasks'])})")
     libraries = (*tf_flows.LIBRARIES, tf_flows.BOUND) if args.task == "train" else tf_flows.LIBRARIES
     flops = task_flops(spec, args.task) * task_size(spec, args.task)
-    print(f"{args.workload} {args.task} under {args.mode}: kernel time per call (dense matmuls | the rest), "
-          "the matmuls' rate, wall time")
-    for library in libraries:
-        p = profile(library, spec, args.task, tf_flows.MODES[args.mode], args.calls)
+    print(f"{args.workload} {args.task} under {args.mode}, {args.rounds} rounds of {args.calls} calls, the "
+          "libraries in turn: kernel time per call (dense matmuls | the rest), the matmuls' rate, wall time; "
+          "then the rest's largest kernels")
+    keras.backend.clear_session()
+    pairs = [prepare(library, spec, args.task, tf_flows.MODES[args.mode]) for library in libraries]
+    for library, p in zip(libraries, profile(pairs, args.calls, args.rounds)):
         rate = flops / p["dense_us"] / 1e3 if p["dense_us"] else float("nan")
         print(f"  {library:10} dense {p['dense_us']:8.0f} us | rest {p['other_us']:8.0f} us "
               f"({100 * p['other_us'] / (p['dense_us'] + p['other_us']):4.1f}% of kernel time); "
               f"matmuls at {rate:5.1f} GFLOP/s; wall {p['wall_us']:8.0f} us", flush=True)
-        for name, t in p["kernels"].most_common(args.top):
+        rest = collections.Counter({n: t for n, t in p["kernels"].items() if not DENSE.search(n)})
+        for name, t in rest.most_common(args.top):
             print(f"      {t / 1e6 / p['calls']:8.1f} us  {'/'.join(name.split('/')[-2:])[:100]}")
 
 

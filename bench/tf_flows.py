@@ -81,9 +81,10 @@ class DenseBound(keras.Model):
     """The workload's conditioner networks alone, chained as a flow chains its
     layers: no transformer, each network's input its own fixed tensor plus
     the mean of the previous network's output (one broadcast add). Its train
-    step (forward, gradients with respect to weights and inputs, Adam) is the
-    dense work every library must do in the order a flow must do it, so its
-    rate bounds what this TensorFlow's matmul kernels allow a flow.
+    step (forward, the gradients back through the chain and to the weights,
+    Adam) is the dense work every library must do, in the order a flow must
+    do it, so its rate bounds what this TensorFlow's matmul kernels allow a
+    flow.
 
     Why chained: with independent inputs TensorFlow's executor ran the
     networks concurrently on both cores, which no flow's layers can do, and
@@ -93,8 +94,7 @@ class DenseBound(keras.Model):
     def __init__(self, spec):
         super().__init__()
         widths = conditioner_widths(spec)
-        self.inputs_ = [tf.Variable(tf.random.normal([spec["batch"], widths[0]]), trainable=False)
-                        for _ in range(spec["layers"])]
+        self.inputs_ = [tf.random.normal([spec["batch"], widths[0]]) for _ in range(spec["layers"])]
         self.nets = [MLP(widths[-1], widths[1:-1]) for _ in range(spec["layers"])]
         for net in self.nets:
             net(tf.zeros([1, widths[0]]))
@@ -103,9 +103,9 @@ class DenseBound(keras.Model):
         """Each network's output, in chain order."""
         outs, carry = [], 0.0
         for net, h in zip(self.nets, self.inputs_):
-            # tf.identity: the tape watches the inputs, so that the first
-            # network's input gradient is computed too, as in a flow.
-            outs.append(net(tf.identity(h) + carry))
+            # Input gradients flow through the carry, as a flow's do through its
+            # layers; the first network's input is data, with no gradient, as in a flow.
+            outs.append(net(h + carry))
             carry = tf.reduce_mean(outs[-1], -1, keepdims=True)
         return outs
 
@@ -140,16 +140,11 @@ def task_call(library, model, spec, task, jit):
         optimizer.build(model.trainable_variables)
         variables = model.trainable_variables
 
-        watched = getattr(model, "inputs_", [])
-
         @tf.function(jit_compile=jit)
         def step(x, condition):
             with tf.GradientTape() as tape:
-                tape.watch(watched)
                 loss = -tf.reduce_mean(model.log_prob(x, condition))
-            grads = tape.gradient(loss, [*variables, *watched])
-            optimizer.apply_gradients(zip(grads[:len(variables)], variables))
-            loss += sum(tf.reduce_sum(g) * 0.0 for g in grads[len(variables):])  # keep input grads
+            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
             return loss
         return (lambda: step(x, cond)), float
 

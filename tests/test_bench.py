@@ -149,6 +149,6 @@ def test_a_scaling_group_times_each_configuration_and_reports_its_memory():
 
 def test_the_step_profile_finds_the_matmuls_and_the_rest():
     spec = dict(WORKLOADS["W1"], layers=2, batch=64)
-    result = profile_step.profile("ours", spec, "train", False, calls=2)
-    assert result["dense_us"] > 0 and result["other_us"] > 0 and result["wall_us"] > 0
+    (result,) = profile_step.profile([profile_step.prepare("ours", spec, "train", False)], calls=2, rounds=2)
+    assert result["dense_us"] > 0 and result["other_us"] > 0 and result["wall_us"] > 0 and result["calls"] == 4
     assert any(profile_step.DENSE.search(name) for name in result["kernels"])
