@@ -85,6 +85,9 @@ def test_unit_outputs_need_a_positive_map_and_valid_indices():
 
 
 def _train(circuit, dtype, epochs, n=256, scale="auto", jit_compile="auto", kind="linear", pretrain=False, seed=0):
+    # fit's per-epoch shuffle also reads TensorFlow's global seed, which other tests in this worker set (a known
+    # bug, test_loop.py): unset it, so that a case gives what its seed gave when measured in a fresh process.
+    tf.random.set_seed(None)
     truth, spectra = impedancepy_spectra(circuit, n, seed=3)
     if scale == "truth":  # skips the start-up fit: the fit is tested elsewhere, here the training
         scale = np.median(truth, axis=0)
@@ -116,6 +119,8 @@ def test_every_element_kind_trains_adversarially_from_the_first_step(circuit, dt
 # missed CPE2.Q's lower tail by x3.3): a miss about one run in five, so this case runs seed 1. The Ws case's
 # linear flow, seeds 0-9 with one thread: worst x1.72-1.96 in eight, x2.7 and x3.7 (R0's upper tail) in two, and
 # seed 0 read x1.96 alone but x1.99-2.04 in three runs of the slow suite; it runs seed 5 (x1.72, the same twice).
+# Those slow-suite readings, and R0-p(R1-W1,C1)'s x2.08 in one (x1.82 in a fresh process), came from the global
+# seed that other tests had left behind, which _train now unsets.
 @pytest.mark.slow  # 20 adversarial epochs per circuit
 @pytest.mark.parametrize("circuit, kind, n, pretrain, seed", [
     ("R0-p(R1,C1)", "linear", 1000, False, 0), ("R0-p(R1,CPE1)", "linear", 1000, False, 0),

@@ -30,6 +30,19 @@ def small_flow(kind="realnvp", **kw):
     return make_flow(kind, 2, num_layers=2, hidden_units=(16, 16), **kw)
 
 
+@pytest.mark.xfail(strict=True, reason="known bug, left for a later session: tf.data's op-seeded shuffle also reads "
+                   "TensorFlow's global seed (docs/design.md, 'Measured pitfalls')")
+def test_a_fits_shuffle_depends_on_its_seed_alone_not_on_tensorflows_global_seed():
+    weights = []
+    for global_seed in (1, 2):
+        flow = make_flow("realnvp", 2, num_layers=2, hidden_units=(16, 16), seed=0)  # the same weights either way
+        tf.random.set_seed(global_seed)
+        fit_flow(flow, X[:512], epochs=1, batch_size=128, seed=0, verbose=False, jit_compile=False)
+        weights.append([v.numpy() for v in flow.trainable_variables])
+    tf.random.set_seed(None)
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+
+
 def mean_nll(flow, x, condition=None):
     return float(-flow.log_prob(x, condition).numpy().mean())
 
