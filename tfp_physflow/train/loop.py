@@ -51,7 +51,10 @@ def fit(model, loss, data, *, validation_data=None, validation_split=0.0, batch_
         average of its weights at the end, as in Keras's ``fit`` (the best
         epoch's weights instead with ``restore_best``).
       seed: seeds the split and the per-epoch shuffling (a resumed run
-        shuffles exactly as the uninterrupted one would have).
+        shuffles exactly as the uninterrupted one would have). Known bug:
+        the shuffle also reads TensorFlow's global seed, so the same seed
+        shuffles differently after ``tf.random.set_seed`` or
+        ``keras.utils.set_random_seed`` (docs/design.md, "Measured pitfalls").
       patience: stop after this many epochs without an improvement of the
         monitored loss (validation loss if any, else training loss) by more
         than ``min_delta``.
